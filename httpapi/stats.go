@@ -1,0 +1,46 @@
+package httpapi
+
+import (
+	"net/http"
+	"time"
+
+	"github.com/hotline12345/hotline"
+)
+
+// parseRange reads from/to (YYYY-MM-DD, China time; to inclusive) with a
+// default of the last 30 days.
+func parseRange(r *http.Request) (time.Time, time.Time, error) {
+	f, err := ParseFilter(map[string][]string{"from": {r.URL.Query().Get("from")}, "to": {r.URL.Query().Get("to")}})
+	if err != nil {
+		return time.Time{}, time.Time{}, err
+	}
+	to := f.To
+	if to.IsZero() {
+		to = time.Now()
+	}
+	from := f.From
+	if from.IsZero() {
+		from = to.AddDate(0, 0, -30)
+	}
+	if !from.Before(to) {
+		return from, to, hotline.Errorf(hotline.EINVALID, "开始日期须早于结束日期", "from must be before to")
+	}
+	return from, to, nil
+}
+
+func (s *Server) orderStats(w http.ResponseWriter, r *http.Request) {
+	if !requireRole(w, r, hotline.RoleAdmin, hotline.RoleAnalyst, hotline.RoleSupervisor, hotline.RoleDispatcher) {
+		return
+	}
+	from, to, err := parseRange(r)
+	if err != nil {
+		WriteError(w, r, err)
+		return
+	}
+	st, err := s.Store.OrderStats(r.Context(), from, to, r.URL.Query().Get("by"))
+	if err != nil {
+		WriteError(w, r, err)
+		return
+	}
+	WriteJSON(w, http.StatusOK, map[string]any{"from": from, "to": to, "items": st})
+}
