@@ -1,0 +1,432 @@
+package kb
+
+import (
+	"encoding/json"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+
+	"github.com/hotline12345/hotline"
+)
+
+// Routes mounts the knowledge base API (the integrator mounts it at
+// /api/v1/kb behind its authentication middleware, which puts the user in
+// the request context; anonymous requests reach it with no user):
+//
+//	GET  /search?q=&category=&unit=&limit=   staff search everything, others public only
+//	GET  /articles?state=published|draft|review|expired|withdrawn   staff
+//	GET  /articles?stale=30     published articles expiring within 30 days or unchanged for a year
+//	GET  /articles?pending=1    published articles with a unit's proposal waiting
+//	POST /articles              {…article, "publish": true}   editors, units
+//	GET  /articles/{id}         (?html=1 adds body_html, the Markdown rendered safely)
+//	PUT  /articles/{id}         {…article, "version": n}      editors, the owning unit
+//	GET  /articles/{id}/history staff
+//	POST /articles/{id}/feedback {"helpful": true}            anyone who may read it
+//	POST /articles/{id}/uses    {"ticket_number": "…"}        staff
+//	POST /articles/{id}/{submit|approve|reject|withdraw|expire} {"note": "…"}
+//	GET  /misses?days=30        questions with no article     editors, admins, analysts, supervisors
+//	GET  /usage?days=30         articles that resolved the most calls   same
+//	GET  /synonyms, PUT /synonyms {"groups": [["社保","社会保险"], …]}   PUT: editors
+func (s *Service) Routes(r chi.Router) {
+	r.Get("/search", s.handleSearch)
+	r.Get("/articles", s.handleList)
+	r.Post("/articles", s.handleCreate)
+	r.Get("/articles/{id}", s.handleGet)
+	r.Put("/articles/{id}", s.handleUpdate)
+	r.Get("/articles/{id}/history", s.handleHistory)
+	r.Post("/articles/{id}/feedback", s.handleFeedback)
+	r.Post("/articles/{id}/uses", s.handleUse)
+	r.Post("/articles/{id}/{action}", s.handleAct)
+	r.Get("/misses", s.handleMisses)
+	r.Get("/usage", s.handleUsage)
+	r.Get("/synonyms", s.handleSynonyms)
+	r.Put("/synonyms", s.handleSetSynonyms)
+}
+
+// PublicSearch is the citizens' 7×24 self-service search (mount at
+// /api/v1/public/kb/search?q=): public, published, effective articles only,
+// whoever asks. Rate limiting is the integrator's middleware's job.
+func (s *Service) PublicSearch(w http.ResponseWriter, r *http.Request) {
+	s.search(w, r, true)
+}
+
+func (s *Service) handleSearch(w http.ResponseWriter, r *http.Request) {
+	s.search(w, r, !isStaff(hotline.UserFrom(r.Context())))
+}
+
+func (s *Service) search(w http.ResponseWriter, r *http.Request, public bool) {
+	q := r.URL.Query()
+	o := SearchOptions{PublicOnly: public, Category: q.Get("category")}
+	var err error
+	if v := q.Get("unit"); v != "" {
+		if o.UnitID, err = strconv.ParseInt(v, 10, 64); err != nil {
+			writeError(w, r, hotline.Errorf(hotline.EINVALID, "单位编号无效", "invalid unit id"))
+			return
+		}
+	}
+	if v := q.Get("limit"); v != "" {
+		if o.Limit, err = strconv.Atoi(v); err != nil || o.Limit < 1 || o.Limit > 50 {
+			writeError(w, r, hotline.Errorf(hotline.EINVALID, "limit须为1到50", "limit must be 1 to 50"))
+			return
+		}
+	}
+	res, err := s.Search(r.Context(), q.Get("q"), o)
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"items": res})
+}
+
+func requireStaff(u *hotline.User) error {
+	if u == nil {
+		return hotline.Errorf(hotline.EUNAUTHORIZED, "请先登录", "sign in first")
+	}
+	if !isStaff(u) {
+		return hotline.Errorf(hotline.EFORBIDDEN, "您无权访问", "not allowed")
+	}
+	return nil
+}
+
+func requireRoles(u *hotline.User, roles ...hotline.Role) error {
+	if err := requireStaff(u); err != nil {
+		return err
+	}
+	if !u.Has(roles...) {
+		return hotline.Errorf(hotline.EFORBIDDEN, "您无权访问", "not allowed")
+	}
+	return nil
+}
+
+func (s *Service) handleList(w http.ResponseWriter, r *http.Request) {
+	u := hotline.UserFrom(r.Context())
+	if err := requireStaff(u); err != nil {
+		writeError(w, r, err)
+		return
+	}
+	q := r.URL.Query()
+	var items []Article
+	var err error
+	switch {
+	case q.Get("stale") != "":
+		days, e := strconv.Atoi(q.Get("stale"))
+		if e != nil || days < 0 || days > 3650 {
+			writeError(w, r, hotline.Errorf(hotline.EINVALID, "stale须为天数", "stale must be a number of days"))
+			return
+		}
+		items, err = s.Stale(r.Context(), days)
+	case q.Get("pending") != "":
+		items, err = s.PendingProposals(r.Context())
+	default:
+		state := State(q.Get("state"))
+		if state == "" {
+			state = Published
+		}
+		switch state {
+		case Published, Expired, Withdrawn, Draft, Review:
+		default:
+			writeError(w, r, hotline.Errorf(hotline.EINVALID, "状态无效", "invalid state"))
+			return
+		}
+		items, err = s.List(r.Context(), state, 500)
+	}
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	visible := []Article{}
+	for _, a := range items {
+		if s.canRead(u, &a) {
+			visible = append(visible, a)
+		}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"items": visible})
+}
+
+type articleRequest struct {
+	Article
+	Publish bool `json:"publish"`
+}
+
+func (s *Service) handleCreate(w http.ResponseWriter, r *http.Request) {
+	var req articleRequest
+	if err := decode(r, &req); err != nil {
+		writeError(w, r, err)
+		return
+	}
+	a, err := s.Create(r.Context(), req.Article, req.Publish, hotline.UserFrom(r.Context()))
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusCreated, a)
+}
+
+func articleID(r *http.Request) (int64, error) {
+	id, err := strconv.ParseInt(chi.URLParam(r, "id"), 10, 64)
+	if err != nil || id <= 0 {
+		return 0, hotline.Errorf(hotline.EINVALID, "知识编号无效", "invalid article id")
+	}
+	return id, nil
+}
+
+func (s *Service) handleGet(w http.ResponseWriter, r *http.Request) {
+	id, err := articleID(r)
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	a, err := s.Get(r.Context(), id, hotline.UserFrom(r.Context()))
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	if r.URL.Query().Get("html") != "" {
+		writeJSON(w, http.StatusOK, struct {
+			*Article
+			BodyHTML string `json:"body_html"`
+		}{a, RenderHTML(a.Body)})
+		return
+	}
+	writeJSON(w, http.StatusOK, a)
+}
+
+func (s *Service) handleUpdate(w http.ResponseWriter, r *http.Request) {
+	id, err := articleID(r)
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	var req articleRequest
+	if err := decode(r, &req); err != nil {
+		writeError(w, r, err)
+		return
+	}
+	a, err := s.Update(r.Context(), id, req.Version, req.Article, hotline.UserFrom(r.Context()))
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, a)
+}
+
+func (s *Service) handleHistory(w http.ResponseWriter, r *http.Request) {
+	id, err := articleID(r)
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	u := hotline.UserFrom(r.Context())
+	if err := requireStaff(u); err != nil {
+		writeError(w, r, err)
+		return
+	}
+	h, err := s.History(r.Context(), id, u)
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"items": h})
+}
+
+func (s *Service) handleAct(w http.ResponseWriter, r *http.Request) {
+	id, err := articleID(r)
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	var req struct {
+		Note string `json:"note"`
+	}
+	if r.ContentLength != 0 {
+		if err := decode(r, &req); err != nil {
+			writeError(w, r, err)
+			return
+		}
+	}
+	a, err := s.Act(r.Context(), id, Transition(chi.URLParam(r, "action")), truncate(req.Note, 500), hotline.UserFrom(r.Context()))
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, a)
+}
+
+func (s *Service) handleFeedback(w http.ResponseWriter, r *http.Request) {
+	id, err := articleID(r)
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	var req struct {
+		Helpful *bool `json:"helpful"`
+	}
+	if err := decode(r, &req); err != nil {
+		writeError(w, r, err)
+		return
+	}
+	if req.Helpful == nil {
+		writeError(w, r, hotline.Errorf(hotline.EINVALID, "请说明是否解决了问题", "helpful (true or false) is required"))
+		return
+	}
+	if _, err := s.Get(r.Context(), id, hotline.UserFrom(r.Context())); err != nil {
+		writeError(w, r, err)
+		return
+	}
+	if err := s.Feedback(r.Context(), id, *req.Helpful); err != nil {
+		writeError(w, r, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+func (s *Service) handleUse(w http.ResponseWriter, r *http.Request) {
+	id, err := articleID(r)
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	if err := requireStaff(hotline.UserFrom(r.Context())); err != nil {
+		writeError(w, r, err)
+		return
+	}
+	var req struct {
+		TicketNumber string `json:"ticket_number"`
+	}
+	if err := decode(r, &req); err != nil {
+		writeError(w, r, err)
+		return
+	}
+	if err := s.RecordUse(r.Context(), id, req.TicketNumber); err != nil {
+		writeError(w, r, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+var reportRoles = []hotline.Role{hotline.RoleEditor, hotline.RoleAdmin, hotline.RoleAnalyst, hotline.RoleSupervisor}
+
+func since(r *http.Request, s *Service) (time.Time, error) {
+	days := 30
+	if v := r.URL.Query().Get("days"); v != "" {
+		d, err := strconv.Atoi(v)
+		if err != nil || d < 1 || d > 3660 {
+			return time.Time{}, hotline.Errorf(hotline.EINVALID, "days须为1到3660", "days must be 1 to 3660")
+		}
+		days = d
+	}
+	return s.Now().AddDate(0, 0, -days), nil
+}
+
+func (s *Service) handleMisses(w http.ResponseWriter, r *http.Request) {
+	if err := requireRoles(hotline.UserFrom(r.Context()), reportRoles...); err != nil {
+		writeError(w, r, err)
+		return
+	}
+	from, err := since(r, s)
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	m, err := s.MissReport(r.Context(), from, 200)
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"items": m})
+}
+
+func (s *Service) handleUsage(w http.ResponseWriter, r *http.Request) {
+	if err := requireRoles(hotline.UserFrom(r.Context()), reportRoles...); err != nil {
+		writeError(w, r, err)
+		return
+	}
+	from, err := since(r, s)
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	u, err := s.TopUsed(r.Context(), from, 200)
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"items": u})
+}
+
+func (s *Service) handleSynonyms(w http.ResponseWriter, r *http.Request) {
+	if err := requireStaff(hotline.UserFrom(r.Context())); err != nil {
+		writeError(w, r, err)
+		return
+	}
+	g, err := s.Synonyms(r.Context())
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"groups": g})
+}
+
+func (s *Service) handleSetSynonyms(w http.ResponseWriter, r *http.Request) {
+	var req struct {
+		Groups [][]string `json:"groups"`
+	}
+	if err := decode(r, &req); err != nil {
+		writeError(w, r, err)
+		return
+	}
+	if err := s.SetSynonyms(r.Context(), req.Groups, hotline.UserFrom(r.Context())); err != nil {
+		writeError(w, r, err)
+		return
+	}
+	s.handleSynonyms(w, r)
+}
+
+// decode reads a JSON body of at most 1 MiB.
+func decode(r *http.Request, v any) error {
+	d := json.NewDecoder(io.LimitReader(r.Body, 1<<20))
+	d.DisallowUnknownFields()
+	if err := d.Decode(v); err != nil {
+		return hotline.Errorf(hotline.EINVALID, "请求格式错误：%v", "malformed request: %v", err, err)
+	}
+	return nil
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(status)
+	json.NewEncoder(w).Encode(v)
+}
+
+var statusOf = map[string]int{
+	hotline.EINVALID: http.StatusBadRequest, hotline.EUNAUTHORIZED: http.StatusUnauthorized,
+	hotline.EFORBIDDEN: http.StatusForbidden, hotline.ENOTFOUND: http.StatusNotFound,
+	hotline.ECONFLICT: http.StatusConflict, hotline.EUNPROCESSABLE: http.StatusUnprocessableEntity,
+	hotline.ETOOMANY: http.StatusTooManyRequests,
+}
+
+// writeError writes {"error":{"code","message","message_en"}}; internal
+// errors are logged and reach the client as a generic message.
+func writeError(w http.ResponseWriter, r *http.Request, err error) {
+	code := hotline.ErrorCode(err)
+	status, ok := statusOf[code]
+	if !ok {
+		status = http.StatusInternalServerError
+		var he *hotline.Error
+		if !errors.As(err, &he) || he.Err != nil {
+			slog.ErrorContext(r.Context(), "kb request failed", "path", r.URL.Path, "err", err)
+		}
+	}
+	zh, en := hotline.ErrorMessages(err)
+	type body struct {
+		Code      string `json:"code"`
+		Message   string `json:"message"`
+		MessageEN string `json:"message_en"`
+	}
+	writeJSON(w, status, map[string]body{"error": {code, zh, en}})
+}
