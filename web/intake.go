@@ -1,0 +1,143 @@
+package web
+
+import (
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/hotline12345/hotline"
+	"github.com/hotline12345/hotline/classify"
+	"github.com/hotline12345/hotline/storage"
+	"github.com/hotline12345/hotline/ticket"
+)
+
+// Suggester proposes categories for a request's text (the dispatch model).
+type Suggester interface {
+	Predict(text string, k int) []classify.Suggestion
+}
+
+type suggestion struct {
+	Name       string
+	Confidence float64
+	Terms      []string
+}
+
+type intakeData struct {
+	Phone, Name, Type, Urgency, Channel, Title, Content, Address, Category, Answer string
+	Confidential, Repeat                                                           bool
+	Region                                                                         int64
+	Types, Urgencies, Channels                                                     []option
+	Categories                                                                     []storage.Category
+	Districts                                                                      []ticket.Unit
+	Suggestions                                                                    []suggestion
+	History                                                                        []row
+}
+
+func (s *Server) intakePage(w http.ResponseWriter, r *http.Request) {
+	u := s.requireUser(w, r)
+	if u == nil {
+		return
+	}
+	d := intakeData{Phone: r.URL.Query().Get("caller"), Type: string(ticket.Consultation), Urgency: string(ticket.Normal), Channel: string(ticket.Phone)}
+	s.renderIntake(w, r, u, d, "", http.StatusOK)
+}
+
+func (s *Server) renderIntake(w http.ResponseWriter, r *http.Request, u *hotline.User, d intakeData, errMsg string, status int) {
+	if !u.Has(hotline.RoleAgent, hotline.RoleDispatcher, hotline.RoleAdmin) {
+		s.fail(w, r, hotline.Errorf(hotline.EFORBIDDEN, "只有话务员可以登记工单", "only call-takers may register orders"))
+		return
+	}
+	ctx := r.Context()
+	p := s.newPage(w, r, "intake.title")
+	p.Error = errMsg
+	for _, t := range ticket.Types {
+		d.Types = append(d.Types, option{string(t), ticket.TypeNames[t]})
+	}
+	for _, x := range ticket.Urgencies {
+		d.Urgencies = append(d.Urgencies, option{string(x), ticket.UrgencyNames[x]})
+	}
+	for _, c := range ticket.Channels {
+		d.Channels = append(d.Channels, option{string(c), ticket.ChannelNames[c]})
+	}
+	cats, err := s.store.Categories(ctx)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	d.Categories = cats
+	units, _ := s.store.UnitTree(ctx)
+	for _, un := range units.All() {
+		if un.Kind == "district" {
+			d.Districts = append(d.Districts, un)
+		}
+	}
+	// Caller history: earlier orders from this number; two or more in 30
+	// days marks a repeat caller.
+	if phone, err := ticket.NormalizePhone(d.Phone); err == nil && phone != "" {
+		pg, err := s.store.ListTickets(ctx, storage.Filter{Viewer: u, Phone: phone, Limit: 10})
+		if err == nil {
+			recent := 0
+			for _, t := range pg.Items {
+				d.History = append(d.History, row{Number: t.Number, Title: t.Title, State: ticket.StateNames[t.State], Created: fmtTime(t.CreatedAt)})
+				if time.Since(t.CreatedAt) < 30*24*time.Hour {
+					recent++
+				}
+			}
+			d.Repeat = recent >= 2
+		}
+	}
+	if s.Suggest != nil && strings.TrimSpace(d.Title+d.Content) != "" {
+		names := map[string]string{}
+		for _, c := range cats {
+			names[c.Code] = c.Path
+		}
+		for _, sg := range s.Suggest.Predict(d.Title+" "+d.Content, 3) {
+			d.Suggestions = append(d.Suggestions, suggestion{Name: sg.Label + " " + names[sg.Label], Confidence: sg.Confidence, Terms: sg.Terms})
+		}
+		if d.Category == "" && len(d.Suggestions) > 0 {
+			d.Category = strings.SplitN(d.Suggestions[0].Name, " ", 2)[0]
+		}
+	}
+	p.Data = d
+	s.render(w, status, "intake", p)
+}
+
+func (s *Server) intake(w http.ResponseWriter, r *http.Request) {
+	u := s.staffPost(w, r)
+	if u == nil {
+		return
+	}
+	f := r.PostFormValue
+	region, _ := strconv.ParseInt(f("region_unit_id"), 10, 64)
+	d := intakeData{Phone: f("phone"), Name: f("name"), Type: f("type"), Urgency: f("urgency"), Channel: f("channel"), Title: f("title"),
+		Content: f("content"), Address: f("address"), Category: f("category_code"), Answer: f("answer"),
+		Confidential: f("confidential") == "1", Region: region}
+	op := f("op")
+	if op == "suggest" {
+		s.renderIntake(w, r, u, d, "", http.StatusOK)
+		return
+	}
+	draft := ticket.Draft{Channel: ticket.Channel(d.Channel), Type: ticket.Type(d.Type), Urgency: ticket.Urgency(d.Urgency),
+		Title: d.Title, Content: d.Content, CategoryCode: d.Category, Address: d.Address, RegionUnitID: d.Region,
+		Citizen: ticket.Citizen{Name: d.Name, Phone: d.Phone, Confidential: d.Confidential}}
+	if op == "answer" && strings.TrimSpace(d.Answer) == "" {
+		s.renderIntake(w, r, u, d, "请填写直接答复内容 / write the answer first", http.StatusBadRequest)
+		return
+	}
+	t, _, err := s.store.CreateTicket(r.Context(), draft, u, "web-user:"+strconv.FormatInt(u.ID, 10), digest(f("csrf"), d.Phone, d.Title, d.Content))
+	if err != nil {
+		zh, _ := hotline.ErrorMessages(err)
+		s.renderIntake(w, r, u, d, zh, http.StatusBadRequest)
+		return
+	}
+	if op == "answer" {
+		if _, err := s.store.Act(r.Context(), t.Number, ticket.Command{Action: ticket.ActAnswer, User: u, Version: t.Version, Content: d.Answer}); err != nil {
+			s.showOrder(w, r, u, t.Number, err.Error(), http.StatusUnprocessableEntity)
+			return
+		}
+	}
+	s.Notify(t.Number)
+	http.Redirect(w, r, "/orders/"+url.PathEscape(t.Number)+"?done=register", http.StatusSeeOther)
+}
