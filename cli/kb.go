@@ -1,0 +1,59 @@
+package cli
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/hotline12345/hotline/kb"
+)
+
+func init() { extraCommands = append(extraCommands, kbCmd) }
+
+func kbCmd(o *options) *cobra.Command {
+	root := &cobra.Command{Use: "kb", Short: "知识库 — knowledge base tools"}
+	var replies string
+	var asJSON bool
+	eval := &cobra.Command{
+		Use:     "eval",
+		Short:   "检索效果评估 — index official replies as articles, query with each message, report Recall@1/@5 and MRR",
+		Example: "  hotline kb eval --replies ../shared/data/tipdm2020/replies.csv --json",
+		RunE: func(cmd *cobra.Command, args []string) error {
+			start := time.Now()
+			r, err := kb.EvalReplies(replies)
+			if err != nil {
+				return err
+			}
+			if asJSON {
+				return json.NewEncoder(os.Stdout).Encode(r)
+			}
+			fmt.Printf("n=%d  Recall@1=%.4f  Recall@5=%.4f  MRR=%.4f  (%s)\n", r.N, r.RecallAt1, r.RecallAt5, r.MRR, time.Since(start).Round(time.Millisecond))
+			return nil
+		},
+	}
+	eval.Flags().StringVar(&replies, "replies", "", "CSV with title, detail and reply columns")
+	eval.Flags().BoolVar(&asJSON, "json", false, "print a JSON object (recall_at_1, recall_at_5, mrr)")
+	eval.MarkFlagRequired("replies")
+	reindex := &cobra.Command{
+		Use:   "reindex",
+		Short: "重建检索索引 — rebuild the search index from the database",
+		RunE: func(cmd *cobra.Command, args []string) error {
+			start := time.Now()
+			app, err := openApp(cmd.Context(), o)
+			if err != nil {
+				return err
+			}
+			defer app.Close()
+			if err := app.KB.Reindex(cmd.Context()); err != nil {
+				return err
+			}
+			fmt.Printf("index rebuilt in %s\n", time.Since(start).Round(time.Millisecond))
+			return nil
+		},
+	}
+	root.AddCommand(eval, reindex)
+	return root
+}
