@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -19,6 +20,7 @@ import (
 	"github.com/hotline12345/hotline/demo"
 	"github.com/hotline12345/hotline/httpapi"
 	"github.com/hotline12345/hotline/storage"
+	"github.com/hotline12345/hotline/ticket"
 )
 
 // browser starts headless Chromium, or skips (fails when
@@ -231,4 +233,86 @@ func siteSuggest(srv *httptest.Server, m Suggester) {
 	for _, s := range servers {
 		s.Suggest = m
 	}
+}
+
+// TestStaffPagesInBrowser opens the supervisor's and administrator's pages
+// in a real browser, saves each as a screenshot, and checks that a desk
+// updates by itself when an order arrives (server-sent events).
+func TestStaffPagesInBrowser(t *testing.T) {
+	ctx := browser(t)
+	srv, store := site(t)
+	shots := artifacts(t)
+	css := func(s string) chromedp.CSS { return chromedp.CSS(s) }
+	type step = chromedp.Action[chromedp.Void]
+	do := func(what string, steps ...step) {
+		t.Helper()
+		tctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+		defer cancel()
+		if err := chromedp.Do(tctx, steps...); err != nil {
+			if buf, e := chromedp.Run(ctx, chromedp.FullScreenshot(100)); e == nil {
+				os.WriteFile(filepath.Join(shots, "failed.png"), buf, 0o644)
+			}
+			t.Fatalf("%s: %v (screenshot failed.png in %s)", what, err, shots)
+		}
+	}
+	shot := func(name string) {
+		t.Helper()
+		buf, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+		if err != nil {
+			t.Fatalf("screenshot %s: %v", name, err)
+		}
+		os.WriteFile(filepath.Join(shots, name+".png"), buf, 0o644)
+	}
+	login := func(user string) {
+		t.Helper()
+		do("login "+user, chromedp.Navigate(srv.URL+"/login"),
+			chromedp.SendKeys(css(`#username`), user), chromedp.SendKeys(css(`#password`), demo.Password),
+			chromedp.Click(css(`main button[type=submit]`)), chromedp.WaitVisible(css(`header form button`)))
+	}
+	logout := func() {
+		t.Helper()
+		do("logout", chromedp.Click(css(`header form button`)), chromedp.WaitVisible(css(`#title`)))
+	}
+
+	// The supervisor's overdue queue, with the backlog per unit.
+	login("super1")
+	do("overdue", chromedp.Navigate(srv.URL+"/desk?queue=overdue"), chromedp.WaitVisible(css("table")))
+	shot("13-supervisor-overdue")
+	logout()
+
+	// A dispatcher's queue of new orders refreshes when a citizen submits one.
+	login("dispatcher1")
+	do("new queue", chromedp.Navigate(srv.URL+"/desk?queue=new"), chromedp.WaitVisible(css("[data-refresh] table")))
+	tk, _, err := store.CreateTicket(context.Background(), ticket.Draft{Channel: ticket.App, Type: ticket.Help,
+		Title: "望湖花园二期门前积水求助", Content: "望湖花园二期门前一场雨就积水半米，居民无法出行，请尽快疏通排水管。",
+		Address: "江北区望湖花园", Citizen: ticket.Citizen{Name: "陈静", Phone: "13700001234"}}, nil, "test", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The page may not have opened its event stream yet: tell it again
+	// until it shows the order (a desk ignores repeats).
+	link := css(fmt.Sprintf(`a[href="/orders/%s"]`, tk.Number))
+	for i := 0; ; i++ {
+		servers[store].publish(tk.Number)
+		wctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+		err := chromedp.Do(wctx, chromedp.WaitVisible(link))
+		cancel()
+		if err == nil {
+			break
+		}
+		if i == 10 {
+			t.Fatalf("the desk did not show the new order by itself: %v", err)
+		}
+	}
+	shot("14-dispatcher-live")
+	logout()
+
+	// Administration: each tab renders for the administrator.
+	login("admin")
+	for i, tab := range []string{"users", "units", "categories", "catalogue", "policy", "calendar"} {
+		do("admin "+tab, chromedp.Navigate(srv.URL+"/admin/"+tab), chromedp.WaitVisible(css("main h2")))
+		shot(fmt.Sprintf("%d-admin-%s", 15+i, tab))
+	}
+	do("kb", chromedp.Navigate(srv.URL+"/kb?q="+url.QueryEscape("公积金")), chromedp.WaitVisible(css("main")))
+	shot("21-kb")
 }
