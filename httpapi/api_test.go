@@ -155,7 +155,7 @@ func TestAPI(t *testing.T) {
 			name string
 			fn   func(*testing.T)
 		}{{"lifecycle over HTTP", f.testLifecycle}, {"permission matrix", f.testPermissions}, {"bad input", f.testBadInput},
-			{"idempotency", f.testIdempotency}, {"public", f.testPublic}, {"misc", f.testMisc}, {"cti", f.testCTI}} {
+			{"idempotency", f.testIdempotency}, {"public", f.testPublic}, {"misc", f.testMisc}, {"cti", f.testCTI}, {"related", f.testRelated}} {
 			t.Run(c.name, func(t *testing.T) { f.t = t; c.fn(t) })
 		}
 	})
@@ -460,5 +460,68 @@ func (f *apiFixture) testCTI(t *testing.T) {
 	}
 	if s, _ := f.call("GET", "/api/v1/calls/stats", "jb", nil); s != 403 {
 		t.Fatalf("unit reads call stats: %d", s)
+	}
+}
+
+func (f *apiFixture) testRelated(t *testing.T) {
+	var master, other tv
+	f.must("POST", "/api/v1/tickets", "agent", map[string]any{"channel": "phone", "type": "complaint", "title": "望湖花园北门积水",
+		"content": "望湖花园北门一下雨就积水半米，居民出行困难。", "address": "江北区望湖花园北门",
+		"citizen": map[string]any{"name": "陈静", "phone": "13700001111"}}, 201, &master)
+	f.must("POST", "/api/v1/tickets", "agent", map[string]any{"channel": "phone", "type": "consultation", "title": "养老保险转移",
+		"content": "养老保险关系如何从外省转入？", "citizen": map[string]any{"name": "李强", "phone": "13700002222"}}, 201, &other)
+	var out struct {
+		Items []struct {
+			Number     string  `json:"number"`
+			Score      float64 `json:"score"`
+			Place      string  `json:"place"`
+			SameCaller bool    `json:"same_caller"`
+			Reasons    []struct{ Code, ZH, EN string }
+		} `json:"items"`
+	}
+	draft := map[string]any{"title": "望湖花园积水严重", "content": "望湖花园北门口又积水了，老人孩子过不去。", "address": "望湖花园", "phone": "137-0000-1111"}
+	f.must("POST", "/api/v1/related", "agent", draft, 200, &out)
+	if len(out.Items) == 0 || out.Items[0].Number != master.Number || !out.Items[0].SameCaller || out.Items[0].Place != "望湖花园" {
+		t.Fatalf("related: %+v", out)
+	}
+	for _, it := range out.Items {
+		if it.Number == other.Number {
+			t.Fatal("an unrelated order suggested")
+		}
+	}
+	// The registered order sees the master but never itself.
+	var dup tv
+	f.must("POST", "/api/v1/tickets", "agent", map[string]any{"channel": "wechat", "type": "complaint", "title": draft["title"], "content": draft["content"],
+		"address": draft["address"], "citizen": map[string]any{"name": "王芳", "phone": "13700003333"}}, 201, &dup)
+	f.must("GET", "/api/v1/tickets/"+dup.Number+"/related", "disp", nil, 200, &out)
+	if len(out.Items) == 0 || out.Items[0].Number != master.Number {
+		t.Fatalf("related to %s: %+v", dup.Number, out)
+	}
+	for _, it := range out.Items {
+		if it.Number == dup.Number {
+			t.Fatal("an order is its own duplicate")
+		}
+	}
+	// Merge in one action; the duplicate is closed into the master.
+	merged := f.act(dup.Number, "merge", "disp", map[string]any{"into": master.Number}, 200)
+	if merged.State != "merged" {
+		t.Fatalf("merge: %+v", merged)
+	}
+	for _, c := range []struct {
+		method, path, user string
+		body               any
+		want               int
+	}{
+		{"POST", "/api/v1/related", "jb", draft, 403},
+		{"POST", "/api/v1/related", "", draft, 401},
+		{"POST", "/api/v1/related", "agent", map[string]any{}, 400},
+		{"POST", "/api/v1/related", "agent", map[string]any{"title": "x", "window_days": 9999}, 400},
+		{"POST", "/api/v1/related", "agent", map[string]any{"title": strings.Repeat("长", 30000)}, 400},
+		{"GET", "/api/v1/tickets/" + master.Number + "/related?window_days=abc", "disp", nil, 400},
+		{"GET", "/api/v1/tickets/99999999999999999/related", "disp", nil, 404},
+	} {
+		if got, body := f.call(c.method, c.path, c.user, c.body); got != c.want {
+			t.Errorf("%s %s as %q: %d, want %d: %s", c.method, c.path, c.user, got, c.want, body)
+		}
 	}
 }

@@ -1,12 +1,14 @@
 package httpapi
 
 import (
+	"context"
 	"net/http"
 	"time"
 
 	"github.com/go-chi/chi/v5"
 
 	"github.com/hotline12345/hotline"
+	"github.com/hotline12345/hotline/storage"
 	"github.com/hotline12345/hotline/ticket"
 )
 
@@ -39,6 +41,39 @@ type PublicTicket struct {
 	CanWithdraw   bool         `json:"can_withdraw"`
 	Version       int          `json:"version"`
 	Timeline      []PublicStep `json:"timeline"`
+	// Master is the order this one was merged into (并单): the citizen
+	// follows its progress and reply instead.
+	Master *PublicTicket `json:"master,omitempty"`
+}
+
+// CitizenView is PublicView with, for a merged duplicate, the master
+// order's progress — without the other citizen's own words.
+func CitizenView(ctx context.Context, st *storage.Store, t *ticket.Ticket, events []ticket.Event) (PublicTicket, error) {
+	v := PublicView(t, events)
+	if t.State != ticket.Merged || t.MergedInto == "" {
+		return v, nil
+	}
+	m, err := st.Ticket(ctx, t.MergedInto)
+	if err != nil {
+		return v, err
+	}
+	mevs, err := st.Events(ctx, m.ID)
+	if err != nil {
+		return v, err
+	}
+	mv := PublicView(m, mevs)
+	mv.Title, mv.Content, mv.CitizenRating, mv.Version = "", "", 0, 0
+	mv.CanRate, mv.CanWithdraw = false, false
+	steps := mv.Timeline[:0]
+	for _, s := range mv.Timeline {
+		if s.Action == string(ticket.ActComment) || s.Action == string(ticket.ActRate) {
+			continue // the other citizen's words
+		}
+		steps = append(steps, s)
+	}
+	mv.Timeline = steps
+	v.Master = &mv
+	return v, nil
 }
 
 // PublicView builds the citizen's view of t from its events.
@@ -128,7 +163,12 @@ func (s *Server) publicGet(w http.ResponseWriter, r *http.Request) {
 		WriteError(w, r, err)
 		return
 	}
-	WriteJSON(w, http.StatusOK, PublicView(t, evs))
+	v, err := CitizenView(r.Context(), s.Store, t, evs)
+	if err != nil {
+		WriteError(w, r, err)
+		return
+	}
+	WriteJSON(w, http.StatusOK, v)
 }
 
 type publicActionRequest struct {

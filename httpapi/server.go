@@ -108,6 +108,8 @@ func (s *Server) Routes(r chi.Router) {
 			r.Post("/tickets", s.createTicket)
 			r.Get("/tickets/{number}", s.getTicket)
 			r.Get("/tickets/{number}/events", s.getEvents)
+			r.Get("/tickets/{number}/related", s.relatedTo)
+			r.Post("/related", s.relatedDraft)
 			r.Post("/tickets/{number}/{action}", s.act)
 			r.Get("/stats/orders", s.orderStats)
 			if s.Calls != nil {

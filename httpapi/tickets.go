@@ -297,3 +297,76 @@ func (s *Server) listTickets(w http.ResponseWriter, r *http.Request) {
 	WriteJSON(w, http.StatusOK, map[string]any{"items": items, "next_cursor": page.NextCursor, "page": page.Page,
 		"limit": page.Limit, "total": page.Total, "total_capped": page.TotalCapped})
 }
+
+// relatedRequest asks for the likely duplicates of a request not yet registered.
+type relatedRequest struct {
+	Title        string `json:"title"`
+	Content      string `json:"content"`
+	Address      string `json:"address"`
+	Phone        string `json:"phone"`
+	RegionUnitID int64  `json:"region_unit_id"`
+	WindowDays   int    `json:"window_days"`
+	Limit        int    `json:"limit"`
+}
+
+func windowDays(n int) (time.Duration, error) {
+	if n < 0 || n > 365 {
+		return 0, hotline.Errorf(hotline.EINVALID, "时间窗须为0至365天", "window_days must be 0–365")
+	}
+	return time.Duration(n) * 24 * time.Hour, nil
+}
+
+func (s *Server) relatedDraft(w http.ResponseWriter, r *http.Request) {
+	var q relatedRequest
+	if err := Decode(w, r, &q); err != nil {
+		WriteError(w, r, err)
+		return
+	}
+	if strings.TrimSpace(q.Title+q.Content+q.Address+q.Phone) == "" {
+		WriteError(w, r, hotline.Errorf(hotline.EINVALID, "请至少提供标题、内容、地址或电话之一", "give at least a title, content, address or phone"))
+		return
+	}
+	if q.Limit < 0 || q.Limit > 20 {
+		WriteError(w, r, hotline.Errorf(hotline.EINVALID, "limit须为0至20", "limit must be 0–20"))
+		return
+	}
+	win, err := windowDays(q.WindowDays)
+	if err != nil {
+		WriteError(w, r, err)
+		return
+	}
+	ms, err := s.Store.Related(r.Context(), hotline.UserFrom(r.Context()), storage.RelatedQuery{Title: q.Title, Content: q.Content,
+		Address: q.Address, Phone: q.Phone, RegionUnitID: q.RegionUnitID, Window: win, Limit: q.Limit})
+	if err != nil {
+		WriteError(w, r, err)
+		return
+	}
+	WriteJSON(w, http.StatusOK, map[string]any{"items": ms})
+}
+
+func (s *Server) relatedTo(w http.ResponseWriter, r *http.Request) {
+	u := hotline.UserFrom(r.Context())
+	t, err := s.Store.TicketFor(r.Context(), chi.URLParam(r, "number"), u)
+	if err != nil {
+		WriteError(w, r, err)
+		return
+	}
+	days := 0
+	if v := r.URL.Query().Get("window_days"); v != "" {
+		if days, err = strconv.Atoi(v); err != nil {
+			WriteError(w, r, hotline.Errorf(hotline.EINVALID, "时间窗须为整数天", "window_days must be a whole number"))
+			return
+		}
+	}
+	win, err := windowDays(days)
+	if err != nil {
+		WriteError(w, r, err)
+		return
+	}
+	ms, err := s.Store.Related(r.Context(), u, storage.RelatedQuery{Number: t.Number, Window: win})
+	if err != nil {
+		WriteError(w, r, err)
+		return
+	}
+	WriteJSON(w, http.StatusOK, map[string]any{"items": ms})
+}

@@ -469,6 +469,9 @@ func (s *Server) order(w http.ResponseWriter, r *http.Request) {
 	s.showOrder(w, r, u, chi.URLParam(r, "number"), "", http.StatusOK)
 }
 
+// dupCitizen is the citizen of a duplicate merged into the order shown.
+type dupCitizen struct{ Number, Name, Phone, Channel string }
+
 func (s *Server) showOrder(w http.ResponseWriter, r *http.Request, u *hotline.User, number, errMsg string, status int) {
 	ctx := r.Context()
 	t, err := s.store.TicketFor(ctx, number, u)
@@ -557,6 +560,26 @@ func (s *Server) showOrder(w http.ResponseWriter, r *http.Request, u *hotline.Us
 		}
 	}
 	d["Actions"] = forms
+	// 并单: likely duplicates of an open order, each mergeable in one click,
+	// for those who may merge it.
+	if ticket.Allowed(t, ticket.ActMerge, u, env.Units) {
+		if ms, err := s.store.Related(ctx, u, storage.RelatedQuery{Number: t.Number}); err == nil {
+			d["Related"] = relatedRows(ms, p.Lang == "en")
+		} else if hotline.ErrorCode(err) != hotline.EFORBIDDEN {
+			s.log.Warn("related orders", "number", t.Number, "err", err)
+		}
+	}
+	// The citizens of merged duplicates are told the outcome with the
+	// master's revisit: the revisitor sees whom to call.
+	if len(t.Duplicates) > 0 && u.Has(hotline.RoleRevisitor, hotline.RoleDispatcher, hotline.RoleSupervisor, hotline.RoleAdmin) {
+		var dups []dupCitizen
+		for _, n := range t.Duplicates {
+			if dt, err := s.store.TicketFor(ctx, n, u); err == nil {
+				dups = append(dups, dupCitizen{Number: n, Name: dt.Citizen.Name, Phone: dt.Citizen.Phone, Channel: ticket.ChannelNames[dt.Channel]})
+			}
+		}
+		d["DupCitizens"] = dups
+	}
 	d["Units"], d["SuggestedName"] = s.unitChoices(ctx, env, t, u)
 	files, err := s.attachments(ctx, t.Number, false)
 	if err != nil {

@@ -9,6 +9,7 @@ import (
 
 	"github.com/hotline12345/hotline"
 	"github.com/hotline12345/hotline/classify"
+	"github.com/hotline12345/hotline/related"
 	"github.com/hotline12345/hotline/storage"
 	"github.com/hotline12345/hotline/ticket"
 )
@@ -33,6 +34,32 @@ type intakeData struct {
 	Districts                                                                      []ticket.Unit
 	Suggestions                                                                    []suggestion
 	History                                                                        []row
+	Related                                                                        []relatedRow
+}
+
+// relatedRow is a likely duplicate as the desk shows it.
+type relatedRow struct {
+	Number, Title, State, Unit string
+	Reasons                    []string
+}
+
+func relatedRows(ms []related.Match, en bool) []relatedRow {
+	var out []relatedRow
+	for _, m := range ms {
+		r := relatedRow{Number: m.Number, Title: m.Title, State: ticket.StateNames[ticket.State(m.State)], Unit: m.Unit}
+		if en {
+			r.State = m.State
+		}
+		for _, why := range m.Reasons {
+			if en {
+				r.Reasons = append(r.Reasons, why.EN)
+			} else {
+				r.Reasons = append(r.Reasons, why.ZH)
+			}
+		}
+		out = append(out, r)
+	}
+	return out
 }
 
 func (s *Server) intakePage(w http.ResponseWriter, r *http.Request) {
@@ -88,6 +115,16 @@ func (s *Server) renderIntake(w http.ResponseWriter, r *http.Request, u *hotline
 			d.Repeat = recent >= 2
 		}
 	}
+	// Open orders that are probably the same matter (并单): same caller,
+	// same place or similar text within 30 days.
+	if strings.TrimSpace(d.Title+d.Content+d.Address) != "" {
+		if ms, err := s.store.Related(ctx, u, storage.RelatedQuery{Title: d.Title, Content: d.Content, Address: d.Address,
+			Phone: d.Phone, RegionUnitID: d.Region}); err == nil {
+			d.Related = relatedRows(ms, p.Lang == "en")
+		} else if hotline.ErrorCode(err) != hotline.EFORBIDDEN {
+			s.log.Warn("related orders", "err", err)
+		}
+	}
 	if s.Suggest != nil && strings.TrimSpace(d.Title+d.Content) != "" {
 		names := map[string]string{}
 		for _, c := range cats {
@@ -126,6 +163,7 @@ func (s *Server) intake(w http.ResponseWriter, r *http.Request) {
 		s.renderIntake(w, r, u, d, "请填写直接答复内容 / write the answer first", http.StatusBadRequest)
 		return
 	}
+	into, merging := strings.CutPrefix(op, "merge:")
 	t, _, err := s.store.CreateTicket(r.Context(), draft, u, "web-user:"+strconv.FormatInt(u.ID, 10), digest(f("csrf"), d.Phone, d.Title, d.Content))
 	if err != nil {
 		zh, _ := hotline.ErrorMessages(err)
@@ -137,6 +175,19 @@ func (s *Server) intake(w http.ResponseWriter, r *http.Request) {
 			s.showOrder(w, r, u, t.Number, err.Error(), http.StatusUnprocessableEntity)
 			return
 		}
+	}
+	if merging {
+		// 并单 in one step: register the caller's request and merge it into
+		// the master order, whose progress the caller will be told.
+		if _, err := s.store.Act(r.Context(), t.Number, ticket.Command{Action: ticket.ActMerge, User: u, Version: t.Version, Into: into,
+			Content: "登记时并入主工单 " + into}); err != nil {
+			s.showOrder(w, r, u, t.Number, err.Error(), http.StatusUnprocessableEntity)
+			return
+		}
+		s.Notify(t.Number)
+		s.Notify(into)
+		http.Redirect(w, r, "/orders/"+url.PathEscape(t.Number)+"?done=merge", http.StatusSeeOther)
+		return
 	}
 	s.Notify(t.Number)
 	http.Redirect(w, r, "/orders/"+url.PathEscape(t.Number)+"?done=register", http.StatusSeeOther)

@@ -462,7 +462,11 @@ func (s *Server) track(w http.ResponseWriter, r *http.Request) {
 				s.fail(w, r, err)
 				return
 			}
-			v := httpapi.PublicView(t, evs)
+			v, err := httpapi.CitizenView(r.Context(), s.store, t, evs)
+			if err != nil {
+				s.fail(w, r, err)
+				return
+			}
 			d.View = &v
 			if d.Files, err = s.attachments(r.Context(), t.Number, true); err != nil {
 				s.fail(w, r, err)

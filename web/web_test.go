@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -509,5 +510,48 @@ func TestStatutoryDraftParses(t *testing.T) {
 	// 2026 against the State Council's notice: 春节 2026-02-16 (除夕) is a statutory day.
 	if !strings.Contains(statutoryDraft(2026), "2026-02-16~2026-02-19 off 春节") {
 		t.Error("2026 春节 misplaced")
+	}
+}
+
+func TestDuplicatesAtIntakeMergeInOneStep(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	master, _, err := f.store.CreateTicket(ctx, ticket.Draft{Channel: ticket.Phone, Type: ticket.Complaint, Title: "望湖花园北门积水",
+		Content: "望湖花园北门一下雨就积水半米，居民出行困难。", Address: "江北区望湖花园北门",
+		Citizen: ticket.Citizen{Name: "陈静", Phone: "13700001111"}}, nil, "test", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	agent := f.as(t, "agent1")
+	form := url.Values{"csrf": {agent.csrf}, "phone": {"13600002222"}, "name": {"赵敏"}, "type": {"complaint"}, "urgency": {"normal"},
+		"channel": {"phone"}, "title": {"望湖花园积水严重"}, "content": {"望湖花园北门口又积水了，老人孩子过不去。"}, "address": {"望湖花园"}, "op": {"suggest"}}
+	page := agent.post("/desk/new", form).Body.String()
+	i := strings.Index(page, `id="related"`)
+	if i < 0 || !strings.Contains(page[i:], master.Number) || !strings.Contains(page[i:], "地点相同：望湖花园") {
+		t.Fatalf("the desk does not offer the open order at the same place")
+	}
+	form.Set("op", "merge:"+master.Number)
+	w := agent.post("/desk/new", form)
+	if w.Code != http.StatusSeeOther {
+		t.Fatalf("register and merge: %d %s", w.Code, w.Body)
+	}
+	dupNumber := strings.TrimPrefix(strings.SplitN(w.Header().Get("Location"), "?", 2)[0], "/orders/")
+	dup, err := f.store.Ticket(ctx, dupNumber)
+	if err != nil || dup.State != ticket.Merged || dup.MergedInto != master.Number {
+		t.Fatalf("duplicate %s: %+v %v", dupNumber, dup, err)
+	}
+	m, _ := f.store.Ticket(ctx, master.Number)
+	if !slices.Contains(m.Duplicates, dupNumber) {
+		t.Fatalf("master does not list the duplicate: %v", m.Duplicates)
+	}
+	// The duplicate's citizen follows the master's progress, without the other citizen's words.
+	track := f.anon(t).get("/track?number=" + dup.Number + "&code=" + dup.QueryCode).Body.String()
+	if !strings.Contains(track, `id="master"`) || !strings.Contains(track, master.Number) || strings.Contains(track, "积水半米") {
+		t.Fatalf("track page of a merged order: master shown=%v, other citizen's text leaked=%v",
+			strings.Contains(track, `id="master"`), strings.Contains(track, "积水半米"))
+	}
+	// The revisitor sees whom else to tell; a unit never sees the other citizen.
+	if body := f.as(t, "revisit1").get("/orders/" + master.Number).Body.String(); !strings.Contains(body, "13600002222") {
+		t.Error("the revisitor is not shown the duplicate's citizen")
 	}
 }

@@ -1,0 +1,129 @@
+package storage
+
+import (
+	"context"
+	"time"
+
+	"github.com/hotline12345/hotline"
+	"github.com/hotline12345/hotline/database"
+	"github.com/hotline12345/hotline/related"
+	"github.com/hotline12345/hotline/ticket"
+)
+
+// RelatedQuery is a request being registered, or an order already
+// registered (Number set), whose likely duplicates are wanted.
+type RelatedQuery struct {
+	Number                         string
+	Title, Content, Address, Phone string
+	RegionUnitID                   int64
+	Window                         time.Duration // default 30 days
+	Limit                          int           // default 5
+}
+
+// relatedPool bounds the open orders a ranking looks at: the same caller's,
+// those at the same place, and the newest in the same district.
+const relatedPool = 1000
+
+// Related returns open orders that are probably the same matter as q,
+// ranked, each with its reasons (package related). Only staff who register
+// or dispatch orders may ask; the candidates come back as the viewer may
+// see them (a confidential citizen stays masked).
+func (s *Store) Related(ctx context.Context, viewer *hotline.User, q RelatedQuery) ([]related.Match, error) {
+	if viewer == nil || !viewer.Has(hotline.RoleAgent, hotline.RoleDispatcher, hotline.RoleSupervisor, hotline.RoleAdmin) {
+		return nil, hotline.Errorf(hotline.EFORBIDDEN, "只有话务员、派单员和督办员可以查看疑似重复工单", "only call-takers, dispatchers and supervisors may look for duplicates")
+	}
+	if q.Number != "" {
+		t, err := s.Ticket(ctx, q.Number)
+		if err != nil {
+			return nil, err
+		}
+		q.Title, q.Content, q.Address, q.Phone, q.RegionUnitID = t.Title, t.Content, t.Address, t.Citizen.Phone, t.RegionUnitID
+	}
+	if q.Phone != "" {
+		if p, err := ticket.NormalizePhone(q.Phone); err == nil {
+			q.Phone = p
+		}
+	}
+	if len([]rune(q.Title+q.Content)) > 20000 {
+		return nil, hotline.Errorf(hotline.EINVALID, "内容过长", "text too long")
+	}
+	window := q.Window
+	if window <= 0 {
+		window = 30 * 24 * time.Hour
+	}
+	now := s.now()
+	since := database.Millis(now.Add(-window))
+	open := `state NOT IN ('closed', 'merged', 'withdrawn') AND created_at >= ?`
+	seen := map[string]bool{}
+	var cands []related.Order
+	collect := func(query string, args ...any) error {
+		rows, err := s.DB.Query(ctx, `SELECT doc, version, event_seq, last_hash FROM tickets WHERE `+open+` AND `+query, append([]any{since}, args...)...)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var doc, hash string
+			var version, seq int
+			if err := rows.Scan(&doc, &version, &seq, &hash); err != nil {
+				return err
+			}
+			t, err := decodeTicket(doc, version, seq, hash)
+			if err != nil {
+				return err
+			}
+			if seen[t.Number] {
+				continue
+			}
+			seen[t.Number] = true
+			cands = append(cands, related.Order{Number: t.Number, Title: t.Title, Content: t.Content, Address: t.Address,
+				Phone: t.Citizen.Phone, At: t.CreatedAt, State: string(t.State)})
+		}
+		return rows.Err()
+	}
+	if q.Phone != "" {
+		if err := collect(`citizen_phone = ? ORDER BY created_at DESC LIMIT 50`, q.Phone); err != nil {
+			return nil, err
+		}
+	}
+	if key := []rune(placeKeyForSearch(q.Address)); len(key) >= 2 {
+		if len(key) > 4 {
+			key = key[:4]
+		}
+		if err := collect(`address LIKE ? ESCAPE '\' ORDER BY created_at DESC LIMIT 200`, likeContains(string(key))); err != nil {
+			return nil, err
+		}
+	}
+	if q.RegionUnitID != 0 {
+		if err := collect(`region_unit_id = ? ORDER BY created_at DESC LIMIT ?`, q.RegionUnitID, relatedPool); err != nil {
+			return nil, err
+		}
+	} else if err := collect(`1 = 1 ORDER BY created_at DESC LIMIT ?`, relatedPool); err != nil {
+		return nil, err
+	}
+	matches := related.Rank(related.Query{Title: q.Title, Content: q.Content, Address: q.Address, Phone: q.Phone, At: now, Exclude: q.Number},
+		cands, related.Options{Window: window, Limit: q.Limit})
+	units, err := s.UnitTree(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for i := range matches {
+		t, err := s.Ticket(ctx, matches[i].Number)
+		if err != nil {
+			return nil, err
+		}
+		if id := t.HandlerUnitID; id != 0 {
+			if u, ok := units.Get(id); ok {
+				matches[i].Unit = u.Name
+			}
+		}
+		if !t.CanSee(viewer, units) {
+			matches[i].Title, matches[i].Address = "（无权查看）", ""
+		}
+	}
+	return matches, nil
+}
+
+// placeKeyForSearch is the place part of an address (without city and
+// district), used to fetch orders at the same place.
+func placeKeyForSearch(addr string) string { return related.PlaceKey(addr) }
