@@ -125,7 +125,7 @@ func EvalHot(msgs []Message, j Judgments, every int, o Options) HotReport {
 		}
 		return sorted[a].ID < sorted[b].ID
 	})
-	counts := make([]map[string]float64, len(sorted))
+	counts := make([]map[uint64]float64, len(sorted))
 	for i, m := range sorted {
 		counts[i] = bigrams(m.Title, m.Detail)
 	}

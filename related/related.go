@@ -41,7 +41,7 @@ type Order struct {
 	State   string    `json:"state"`
 	Unit    string    `json:"unit,omitempty"`
 
-	counts map[string]float64 // bigram counts, when the caller keeps them between calls
+	counts map[uint64]float64 // bigram counts, when the caller keeps them between calls
 }
 
 // Query is the request being registered.
@@ -99,8 +99,8 @@ func Rank(q Query, cands []Order, o Options) []Match {
 		q.At = time.Now()
 	}
 	qv := bigrams(q.Title, q.Content)
-	vs := make([]map[string]float64, len(cands))
-	df := map[string]int{}
+	vs := make([]map[uint64]float64, len(cands))
+	df := map[uint64]int{}
 	for i, c := range cands {
 		vs[i] = c.counts
 		if vs[i] == nil {
@@ -114,9 +114,9 @@ func Rank(q Query, cands []Order, o Options) []Match {
 		df[g]++
 	}
 	n := float64(len(cands) + 1)
-	idf := func(g string) float64 { return math.Log((n+1)/float64(df[g]+1)) + 1 }
-	weigh := func(v map[string]float64) (map[string]float64, float64) {
-		out := make(map[string]float64, len(v))
+	idf := func(g uint64) float64 { return math.Log((n+1)/float64(df[g]+1)) + 1 }
+	weigh := func(v map[uint64]float64) (map[uint64]float64, float64) {
+		out := make(map[uint64]float64, len(v))
 		var norm float64
 		for g, tf := range v {
 			w := (1 + math.Log(tf)) * idf(g)
@@ -219,10 +219,10 @@ func itoa(n int) string {
 	return string(b)
 }
 
-// bigrams counts the character bigrams of title (twice) and content, over
+// bigrams counts the character bigrams (two runes packed in a uint64) of title (twice) and content, over
 // runs of Han characters, letters and digits.
-func bigrams(title, content string) map[string]float64 {
-	v := map[string]float64{}
+func bigrams(title, content string) map[uint64]float64 {
+	v := map[uint64]float64{}
 	add := func(s string, w float64) {
 		var prev rune
 		for _, r := range s {
@@ -232,7 +232,7 @@ func bigrams(title, content string) map[string]float64 {
 				continue
 			}
 			if prev != 0 {
-				v[string([]rune{prev, r})] += w
+				v[uint64(prev)<<32|uint64(r)] += w
 			}
 			prev = r
 		}
@@ -255,9 +255,11 @@ func foldRune(r rune) rune {
 	return 0
 }
 
-// placeKey strips the administrative prefix of an address (…省, …市,
+// PlaceKey strips the administrative prefix of an address (…省, …市,
 // …区/县) and everything that is not a letter, digit or Han character, so
 // that "江北区望湖花园3栋" and "望湖花园北门" share "望湖花园".
+func PlaceKey(addr string) string { return placeKey(addr) }
+
 func placeKey(addr string) string {
 	var b strings.Builder
 	for _, r := range addr {

@@ -56,28 +56,31 @@ func (s *Store) Related(ctx context.Context, viewer *hotline.User, q RelatedQuer
 	open := `state NOT IN ('closed', 'merged', 'withdrawn') AND created_at >= ?`
 	seen := map[string]bool{}
 	var cands []related.Order
+	// Only the fields the ranking needs; the content is read out of the
+	// JSON document by the database, not decoded here.
+	content := `json_extract(doc, '$.content')`
+	if s.DB.Dialect == database.Postgres {
+		content = `(doc::jsonb ->> 'content')`
+	}
 	collect := func(query string, args ...any) error {
-		rows, err := s.DB.Query(ctx, `SELECT doc, version, event_seq, last_hash FROM tickets WHERE `+open+` AND `+query, append([]any{since}, args...)...)
+		rows, err := s.DB.Query(ctx, `SELECT number, title, COALESCE(`+content+`, ''), address, citizen_phone, created_at, state FROM tickets WHERE `+open+` AND `+query,
+			append([]any{since}, args...)...)
 		if err != nil {
 			return err
 		}
 		defer rows.Close()
 		for rows.Next() {
-			var doc, hash string
-			var version, seq int
-			if err := rows.Scan(&doc, &version, &seq, &hash); err != nil {
+			var o related.Order
+			var at int64
+			if err := rows.Scan(&o.Number, &o.Title, &o.Content, &o.Address, &o.Phone, &at, &o.State); err != nil {
 				return err
 			}
-			t, err := decodeTicket(doc, version, seq, hash)
-			if err != nil {
-				return err
-			}
-			if seen[t.Number] {
+			if seen[o.Number] {
 				continue
 			}
-			seen[t.Number] = true
-			cands = append(cands, related.Order{Number: t.Number, Title: t.Title, Content: t.Content, Address: t.Address,
-				Phone: t.Citizen.Phone, At: t.CreatedAt, State: string(t.State)})
+			seen[o.Number] = true
+			o.At = time.UnixMilli(at)
+			cands = append(cands, o)
 		}
 		return rows.Err()
 	}

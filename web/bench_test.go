@@ -2,9 +2,11 @@ package web
 
 import (
 	"context"
+	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
 	"testing"
+	"time"
 
 	"github.com/go-chi/chi/v5"
 
@@ -34,6 +36,7 @@ func BenchmarkPages(b *testing.B) {
 	store.DB.QueryRow(ctx, "SELECT number FROM tickets WHERE state = 'processing' LIMIT 1").Scan(&number)
 	for _, p := range []struct{ name, path string }{
 		{"portal", "/"}, {"desk", "/desk?queue=all"}, {"desk-overdue", "/desk?queue=overdue"}, {"order", "/orders/" + number}, {"stats", "/stats"},
+		{"intake-with-duplicates", "/desk/new?caller=13700001111"}, {"admin-calendar", "/admin/calendar"},
 	} {
 		b.Run(p.name, func(b *testing.B) {
 			for b.Loop() {
@@ -46,5 +49,30 @@ func BenchmarkPages(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// BenchmarkRelated looks for duplicates of a new request among the open
+// orders of the last 30 days, with 30,000 orders registered over 60 days
+// on top of the demo city: go test ./web -run XXX -bench Related
+func BenchmarkRelated(b *testing.B) {
+	ctx := context.Background()
+	store, err := storage.Open(ctx, database.OpenTestSQLite(b))
+	if err != nil {
+		b.Fatal(err)
+	}
+	if _, err := demo.Seed(ctx, store, demo.Options{}); err != nil {
+		b.Fatal(err)
+	}
+	if err := storage.BulkLoad(ctx, store, 30000, time.Now().AddDate(0, 0, -60), rand.New(rand.NewPCG(1, 2))); err != nil {
+		b.Fatal(err)
+	}
+	u, _ := store.Authenticate(ctx, "agent1", demo.Password)
+	q := storage.RelatedQuery{Title: "望湖花园门前积水", Content: "望湖花园北门口一下雨就积水，老人孩子过不去，请尽快疏通排水管。",
+		Address: "江北区望湖花园", Phone: "13700001111"}
+	for b.Loop() {
+		if _, err := store.Related(ctx, u, q); err != nil {
+			b.Fatal(err)
+		}
 	}
 }
