@@ -36,7 +36,7 @@ func BenchmarkPages(b *testing.B) {
 	store.DB.QueryRow(ctx, "SELECT number FROM tickets WHERE state = 'processing' LIMIT 1").Scan(&number)
 	for _, p := range []struct{ name, path string }{
 		{"portal", "/"}, {"desk", "/desk?queue=all"}, {"desk-overdue", "/desk?queue=overdue"}, {"order", "/orders/" + number}, {"stats", "/stats"},
-		{"intake-with-duplicates", "/desk/new?caller=13700001111"}, {"admin-calendar", "/admin/calendar"},
+		{"intake", "/desk/new?caller=13700001111"},
 	} {
 		b.Run(p.name, func(b *testing.B) {
 			for b.Loop() {
