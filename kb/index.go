@@ -24,9 +24,10 @@ import (
 	"sort"
 	"strings"
 	"sync"
-	"unicode"
 
 	"github.com/go-ego/gse"
+
+	"github.com/hotline12345/hotline/internal/textfold"
 )
 
 var (
@@ -42,22 +43,9 @@ func segmenter() (*gse.Segmenter, error) {
 	return &seg, segErr
 }
 
-// fold maps one rune to its search form: full-width ASCII to half-width,
-// letters lowercased, Han and digits kept, everything else 0 (a separator).
-// It maps rune to rune so that positions in folded text are positions in
-// the original (the highlighter relies on it).
-func fold(r rune) rune {
-	if r >= 0xFF01 && r <= 0xFF5E {
-		r -= 0xFEE0
-	}
-	switch {
-	case unicode.Is(unicode.Han, r), unicode.IsDigit(r):
-		return r
-	case unicode.IsLetter(r):
-		return unicode.ToLower(r)
-	}
-	return 0
-}
+// fold maps one rune to its search form (see textfold.Rune); positions in
+// folded text are positions in the original (the highlighter relies on it).
+func fold(r rune) rune { return textfold.Rune(r) }
 
 // normalize folds text and turns separators into spaces.
 func normalize(s string) string {

@@ -27,7 +27,8 @@ import (
 	"slices"
 	"strings"
 	"time"
-	"unicode"
+
+	"github.com/hotline12345/hotline/internal/textfold"
 )
 
 // Order is a candidate: an open order registered within the window.
@@ -242,18 +243,7 @@ func bigrams(title, content string) map[uint64]float64 {
 	return v
 }
 
-func foldRune(r rune) rune {
-	if r >= 0xFF01 && r <= 0xFF5E {
-		r -= 0xFEE0
-	}
-	switch {
-	case unicode.Is(unicode.Han, r), unicode.IsDigit(r):
-		return r
-	case unicode.IsLetter(r):
-		return unicode.ToLower(r)
-	}
-	return 0
-}
+func foldRune(r rune) rune { return textfold.Rune(r) }
 
 // PlaceKey strips the administrative prefix of an address (…省, …市,
 // …区/县) and everything that is not a letter, digit or Han character, so

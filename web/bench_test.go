@@ -20,13 +20,7 @@ import (
 // orders) as a signed-in dispatcher: go test ./web -run XXX -bench Pages
 func BenchmarkPages(b *testing.B) {
 	ctx := context.Background()
-	store, err := storage.Open(ctx, database.OpenTestSQLite(b))
-	if err != nil {
-		b.Fatal(err)
-	}
-	if _, err := demo.Seed(ctx, store, demo.Options{}); err != nil {
-		b.Fatal(err)
-	}
+	store := demoCity(b)
 	s, _ := New(store)
 	r := chi.NewRouter()
 	s.Routes(r)
@@ -57,13 +51,7 @@ func BenchmarkPages(b *testing.B) {
 // on top of the demo city: go test ./web -run XXX -bench Related
 func BenchmarkRelated(b *testing.B) {
 	ctx := context.Background()
-	store, err := storage.Open(ctx, database.OpenTestSQLite(b))
-	if err != nil {
-		b.Fatal(err)
-	}
-	if _, err := demo.Seed(ctx, store, demo.Options{}); err != nil {
-		b.Fatal(err)
-	}
+	store := demoCity(b)
 	if err := storage.BulkLoad(ctx, store, 30000, time.Now().AddDate(0, 0, -60), rand.New(rand.NewPCG(1, 2))); err != nil {
 		b.Fatal(err)
 	}
@@ -75,4 +63,17 @@ func BenchmarkRelated(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// demoCity is the full demo city (2,000 orders) on a fresh SQLite database.
+func demoCity(b *testing.B) *storage.Store {
+	ctx := context.Background()
+	store, err := storage.Open(ctx, database.OpenTestSQLite(b))
+	if err != nil {
+		b.Fatal(err)
+	}
+	if _, err := demo.Seed(ctx, store, demo.Options{}); err != nil {
+		b.Fatal(err)
+	}
+	return store
 }

@@ -97,17 +97,7 @@ func TestCitizenToRatingInBrowser(t *testing.T) {
 	}
 	type step = chromedp.Action[chromedp.Void]
 	css := func(s string) chromedp.CSS { return chromedp.CSS(s) }
-	do := func(what string, steps ...step) {
-		t.Helper()
-		tctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-		defer cancel()
-		if err := chromedp.Do(tctx, steps...); err != nil {
-			if buf, e := chromedp.Run(ctx, chromedp.FullScreenshot(100)); e == nil {
-				os.WriteFile(filepath.Join(shots, "failed.png"), buf, 0o644)
-			}
-			t.Fatalf("%s: %v (screenshot failed.png in %s)", what, err, shots)
-		}
-	}
+	do := (&browserTab{t, ctx, shots}).do
 	text := func(sel string) string {
 		t.Helper()
 		s, err := chromedp.Run(ctx, chromedp.Text(css(sel)))
@@ -122,14 +112,7 @@ func TestCitizenToRatingInBrowser(t *testing.T) {
 			t.Fatalf("%s: %v", js, err)
 		}
 	}
-	shot := func(name string) {
-		t.Helper()
-		buf, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
-		if err != nil {
-			t.Fatalf("screenshot %s: %v", name, err)
-		}
-		os.WriteFile(filepath.Join(shots, name+".png"), buf, 0o644)
-	}
+	shot := (&browserTab{t, ctx, shots}).shot
 	// 1. The citizen submits a request; the title carries markup that must show as text.
 	do("portal", chromedp.Navigate(srv.URL+"/"))
 	shot("01-portal")
@@ -244,25 +227,8 @@ func TestStaffPagesInBrowser(t *testing.T) {
 	shots := artifacts(t)
 	css := func(s string) chromedp.CSS { return chromedp.CSS(s) }
 	type step = chromedp.Action[chromedp.Void]
-	do := func(what string, steps ...step) {
-		t.Helper()
-		tctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-		defer cancel()
-		if err := chromedp.Do(tctx, steps...); err != nil {
-			if buf, e := chromedp.Run(ctx, chromedp.FullScreenshot(100)); e == nil {
-				os.WriteFile(filepath.Join(shots, "failed.png"), buf, 0o644)
-			}
-			t.Fatalf("%s: %v (screenshot failed.png in %s)", what, err, shots)
-		}
-	}
-	shot := func(name string) {
-		t.Helper()
-		buf, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
-		if err != nil {
-			t.Fatalf("screenshot %s: %v", name, err)
-		}
-		os.WriteFile(filepath.Join(shots, name+".png"), buf, 0o644)
-	}
+	do := (&browserTab{t, ctx, shots}).do
+	shot := (&browserTab{t, ctx, shots}).shot
 	login := func(user string) {
 		t.Helper()
 		do("login "+user, chromedp.Navigate(srv.URL+"/login"),
@@ -315,4 +281,34 @@ func TestStaffPagesInBrowser(t *testing.T) {
 	}
 	do("kb", chromedp.Navigate(srv.URL+"/kb?q="+url.QueryEscape("公积金")), chromedp.WaitVisible(css("main")))
 	shot("21-kb")
+}
+
+// browserTab drives the browser for one test and keeps its screenshots.
+type browserTab struct {
+	t     *testing.T
+	ctx   context.Context
+	shots string
+}
+
+// do runs steps with a timeout; on failure it saves failed.png and stops the test.
+func (b *browserTab) do(what string, steps ...chromedp.Action[chromedp.Void]) {
+	b.t.Helper()
+	tctx, cancel := context.WithTimeout(b.ctx, 30*time.Second)
+	defer cancel()
+	if err := chromedp.Do(tctx, steps...); err != nil {
+		if buf, e := chromedp.Run(b.ctx, chromedp.FullScreenshot(100)); e == nil {
+			os.WriteFile(filepath.Join(b.shots, "failed.png"), buf, 0o644)
+		}
+		b.t.Fatalf("%s: %v (screenshot failed.png in %s)", what, err, b.shots)
+	}
+}
+
+// shot saves the whole page as NAME.png among the test artifacts.
+func (b *browserTab) shot(name string) {
+	b.t.Helper()
+	buf, err := chromedp.Run(b.ctx, chromedp.FullScreenshot(100))
+	if err != nil {
+		b.t.Fatalf("screenshot %s: %v", name, err)
+	}
+	os.WriteFile(filepath.Join(b.shots, name+".png"), buf, 0o644)
 }
