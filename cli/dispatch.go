@@ -71,6 +71,52 @@ func dispatchCmd(o *options) *cobra.Command {
 	trainCmd.Flags().StringVar(&train, "train", "", "training CSV")
 	trainCmd.Flags().StringVar(&out, "out", "dispatch-model.gob", "where to write the model")
 	trainCmd.MarkFlagRequired("train")
-	root.AddCommand(eval, trainCmd)
+	var from, to string
+	report := &cobra.Command{
+		Use:   "report",
+		Short: "智能派单效果 — suggestion accuracy and first-dispatch accuracy by month",
+		Long: "For orders registered in the period, by month and in total: how often the call-taker's category\n" +
+			"lay under the model's first suggestion, how often the dispatcher sent the order to the proposed unit,\n" +
+			"how often the proposed unit was right, and how often the first dispatch was right (never returned).",
+		Example: "  hotline dispatch report --from 2026-09-01 --to 2026-11-30",
+		RunE: func(cmd *cobra.Command, args []string) error {
+			start, end, err := dayRange(from, to, 90)
+			if err != nil {
+				return err
+			}
+			app, err := openApp(cmd.Context(), o)
+			if err != nil {
+				return err
+			}
+			defer app.Close()
+			rows, err := app.Store.DispatchQualityByMonth(cmd.Context(), start, end)
+			if err != nil {
+				return err
+			}
+			if asJSON {
+				return json.NewEncoder(os.Stdout).Encode(map[string]any{"from": start, "to": end, "months": rows[:len(rows)-1], "total": rows[len(rows)-1]})
+			}
+			fmt.Printf("%-8s %8s %14s %14s %14s %16s\n", "month", "orders", "category agree", "unit accepted", "followed & kept", "first dispatch ok")
+			pct := func(a, b int) string {
+				if b == 0 {
+					return "—"
+				}
+				return fmt.Sprintf("%d/%d %.0f%%", a, b, 100*float64(a)/float64(b))
+			}
+			for _, r := range rows {
+				m := r.Month
+				if m == "" {
+					m = "total"
+				}
+				fmt.Printf("%-8s %8d %14s %14s %14s %16s\n", m, r.Registered, pct(r.CategoryAgreed, r.CategorySuggested),
+					pct(r.UnitAccepted, r.UnitSuggested), pct(r.SuggestionRight, r.UnitSuggested), pct(r.FirstDispatchRight, r.Dispatched))
+			}
+			return nil
+		},
+	}
+	report.Flags().StringVar(&from, "from", "", "first day (YYYY-MM-DD), default 90 days back")
+	report.Flags().StringVar(&to, "to", "", "last day (YYYY-MM-DD), default today")
+	report.Flags().BoolVar(&asJSON, "json", false, "print a JSON object (months, total)")
+	root.AddCommand(eval, trainCmd, report)
 	return root
 }

@@ -360,6 +360,15 @@ func (g *gen) seedOrders() error {
 			Title: strings.ReplaceAll(m[0], "{p}", place), Content: strings.ReplaceAll(m[1], "{p}", place),
 			CategoryCode: l.cat.code, Address: place, RegionUnitID: g.units[dist.code],
 			Citizen: ticket.Citizen{Name: g.name(), Phone: g.phone(), Confidential: g.rng.IntN(12) == 0}}
+		if d.Channel == ticket.Phone && len(l.cat.code) >= 4 {
+			// The call-taker's desk showed the model's first suggestion; it
+			// names the chosen second-level category about nine times in ten.
+			d.SuggestedCategory = l.cat.code[:4]
+			if g.rng.IntN(100) < 11 {
+				other := g.leaves[g.rng.IntN(len(g.leaves))].cat.code
+				d.SuggestedCategory = other[:min(4, len(other))]
+			}
+		}
 		plan = append(plan, planned{at: g.createdAt(), d: d, l: l})
 	}
 	sort.Slice(plan, func(i, j int) bool { return plan[i].at.Before(plan[j].at) })
@@ -464,10 +473,18 @@ func (g *gen) story(lf *life, agent *hotline.User) error {
 			lf.now = dl.now
 		}
 	}
-	// Dispatch by the catalogue.
+	// Dispatch as smart dispatch proposes, except that now and then the
+	// dispatcher knows better and sends it straight to the district.
 	lead, err := g.s.SuggestUnit(g.ctx, t.CategoryCode, t.RegionUnitID)
 	if err != nil || lead == 0 {
 		lead = g.units["cgj"]
+	}
+	if g.rng.IntN(100) < 7 {
+		if tree, err := g.s.UnitTree(g.ctx); err == nil {
+			if d := tree.District(t.RegionUnitID); d != 0 {
+				lead = d
+			}
+		}
 	}
 	delay := g.minutes(5, 180)
 	if t.Urgency != ticket.Normal {

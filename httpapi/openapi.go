@@ -120,6 +120,8 @@ func OpenAPI() map[string]any {
 				map[string]any{"name": "action", "in": "path", "required": true, "schema": map[string]any{"type": "string", "enum": actions}})},
 			"/stats/orders": map[string]any{"get": op("Order measures (FCR, on-time, return, reopen, revisit, solved, satisfaction, 三率)", "stats", "",
 				param("from", "query", "date"), param("to", "query", "date"), param("by", "query", "unit | month | category | channel"))},
+			"/stats/dispatch": map[string]any{"get": op("Smart dispatch by month: category suggestion accuracy, unit suggestion acceptance and accuracy, first-dispatch accuracy", "stats", "",
+				param("from", "query", "date"), param("to", "query", "date"))},
 			"/public/requests":          map[string]any{"post": op("Citizen submits a request (no login, rate-limited)", "public", "Draft")},
 			"/public/requests/{number}": map[string]any{"get": op("Citizen looks up progress with ?code=QUERYCODE", "public", "", num, param("code", "query", "query code"))},
 			"/public/requests/{number}/{action}": map[string]any{"post": op("Citizen withdraws, adds information (comment) or rates (rate)", "public", "PublicAction", num,

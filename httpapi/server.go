@@ -112,6 +112,7 @@ func (s *Server) Routes(r chi.Router) {
 			r.Post("/related", s.relatedDraft)
 			r.Post("/tickets/{number}/{action}", s.act)
 			r.Get("/stats/orders", s.orderStats)
+			r.Get("/stats/dispatch", s.dispatchQuality)
 			if s.Calls != nil {
 				s.callRoutes(r)
 			}

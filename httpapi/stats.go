@@ -44,3 +44,22 @@ func (s *Server) orderStats(w http.ResponseWriter, r *http.Request) {
 	}
 	WriteJSON(w, http.StatusOK, map[string]any{"from": from, "to": to, "items": st})
 }
+
+// dispatchQuality reports smart dispatch by month: category suggestion
+// accuracy, unit suggestion acceptance and accuracy, first-dispatch accuracy.
+func (s *Server) dispatchQuality(w http.ResponseWriter, r *http.Request) {
+	if !requireRole(w, r, hotline.RoleAdmin, hotline.RoleAnalyst, hotline.RoleSupervisor, hotline.RoleDispatcher) {
+		return
+	}
+	from, to, err := parseRange(r)
+	if err != nil {
+		WriteError(w, r, err)
+		return
+	}
+	rows, err := s.Store.DispatchQualityByMonth(r.Context(), from, to)
+	if err != nil {
+		WriteError(w, r, err)
+		return
+	}
+	WriteJSON(w, http.StatusOK, map[string]any{"from": from, "to": to, "months": rows[:len(rows)-1], "total": rows[len(rows)-1]})
+}

@@ -204,20 +204,93 @@ func (s *Store) Catalogue(ctx context.Context) ([]CatalogueEntry, error) {
 	return out, rows.Err()
 }
 
-// SuggestUnit looks the responsible unit up in the catalogue: the most
-// specific category prefix wins, a region-specific entry before the
-// city-wide one. It returns 0 when the catalogue has no answer.
+// SuggestUnit returns the unit smart dispatch proposes for an order of
+// this category and district (see Suggestion); 0 when it has no answer.
 func (s *Store) SuggestUnit(ctx context.Context, categoryCode string, regionUnitID int64) (int64, error) {
+	sg, err := s.Suggestion(ctx, categoryCode, regionUnitID)
+	return sg.UnitID, err
+}
+
+// UnitSuggestion is a proposed lead unit and why.
+type UnitSuggestion struct {
+	UnitID int64  `json:"unit_id"`
+	Source string `json:"source"` // catalogue | history | ""
+	// Kept/Returned: of the recent orders of this category and district
+	// first sent to the unit, how many stayed and how many came back.
+	Kept     int `json:"kept"`
+	Returned int `json:"returned"`
+}
+
+// historyDays is how far back dispatch history is read.
+const historyDays = 180
+
+// Suggestion proposes the lead unit. The dispatch catalogue comes first
+// (the most specific category prefix wins, a region's entry before the
+// city-wide one). The platform's own history can overrule it: over the
+// last 180 days, orders of the same category and district that a unit kept
+// count for it, and orders returned as wrongly sent count against their
+// first unit and for the unit that finally took them. When the history's
+// best unit has a clear lead (net score ≥ 5 and at least 3 above the
+// catalogue's unit) it is proposed instead; with no catalogue entry, any
+// positive history answers.
+func (s *Store) Suggestion(ctx context.Context, categoryCode string, regionUnitID int64) (UnitSuggestion, error) {
+	var cat UnitSuggestion
 	for code := categoryCode; len(code) >= 2; code = code[:len(code)-2] {
 		var unit int64
 		err := s.DB.QueryRow(ctx, `SELECT unit_id FROM catalogue WHERE category_code = ? AND region_unit_id IN (?, 0)
 			ORDER BY region_unit_id DESC LIMIT 1`, code, regionUnitID).Scan(&unit)
 		if err == nil {
-			return unit, nil
+			cat = UnitSuggestion{UnitID: unit, Source: "catalogue"}
+			break
 		}
 		if !errors.Is(err, sql.ErrNoRows) {
-			return 0, err
+			return UnitSuggestion{}, err
 		}
 	}
-	return 0, nil
+	if categoryCode == "" {
+		return cat, nil
+	}
+	since := database.Millis(s.now().AddDate(0, 0, -historyDays))
+	rows, err := s.DB.Query(ctx, `SELECT first_unit_id, lead_unit_id, return_count FROM tickets
+		WHERE category_code = ? AND region_unit_id = ? AND created_at >= ? AND first_unit_id <> 0 ORDER BY created_at DESC LIMIT 2000`,
+		categoryCode, regionUnitID, since)
+	if err != nil {
+		return UnitSuggestion{}, err
+	}
+	defer rows.Close()
+	score := map[int64]int{}
+	kept := map[int64]int{}
+	returned := map[int64]int{}
+	for rows.Next() {
+		var first, lead int64
+		var ret int
+		if err := rows.Scan(&first, &lead, &ret); err != nil {
+			return UnitSuggestion{}, err
+		}
+		if ret == 0 || first == lead {
+			score[first]++
+			kept[first]++
+			continue
+		}
+		score[first]--
+		returned[first]++
+		score[lead]++
+	}
+	if err := rows.Err(); err != nil {
+		return UnitSuggestion{}, err
+	}
+	var best int64
+	for u, sc := range score {
+		if best == 0 || sc > score[best] || sc == score[best] && u < best {
+			best = u
+		}
+	}
+	cat.Kept, cat.Returned = kept[cat.UnitID], returned[cat.UnitID]
+	switch {
+	case best == 0 || best == cat.UnitID || score[best] <= 0:
+		return cat, nil
+	case cat.UnitID == 0 || score[best] >= 5 && score[best] >= score[cat.UnitID]+3:
+		return UnitSuggestion{UnitID: best, Source: "history", Kept: kept[best], Returned: returned[best]}, nil
+	}
+	return cat, nil
 }

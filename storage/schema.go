@@ -166,3 +166,9 @@ CREATE TRIGGER ticket_events_no_delete BEFORE DELETE ON ticket_events BEGIN SELE
 var appendOnlyPostgres = database.Migration{Version: 2, Name: "append-only events", SQL: `
 CREATE FUNCTION ticket_events_append_only() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'ticket_events is append-only'; END $$;
 CREATE TRIGGER ticket_events_no_update BEFORE UPDATE OR DELETE ON ticket_events FOR EACH ROW EXECUTE FUNCTION ticket_events_append_only()`}
+
+// suggestionColumns keep what smart dispatch proposed next to what was
+// done, for the suggestion-accuracy report (DispatchQuality).
+var suggestionColumns = database.Migration{Version: 3, Name: "dispatch suggestions", SQL: `
+ALTER TABLE tickets ADD COLUMN suggested_category TEXT NOT NULL DEFAULT '';
+ALTER TABLE tickets ADD COLUMN suggested_unit_id BIGINT NOT NULL DEFAULT 0`}

@@ -51,6 +51,7 @@ func Open(ctx context.Context, db *database.DB) (*Store, error) {
 	} else {
 		ms = append(ms, appendOnlySQLite)
 	}
+	ms = append(ms, suggestionColumns)
 	if err := db.Migrate(ctx, "core", ms); err != nil {
 		return nil, err
 	}

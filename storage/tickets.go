@@ -191,7 +191,7 @@ func queryCode() (string, error) {
 const projection = `number, query_code, channel, type, urgency, state, category_code, title, citizen_phone, address,
 	lead_unit_id, handler_unit_id, region_unit_id, created_at, updated_at, closed_at, active_due, warn_at, provisional,
 	escalated, first_unit_id, fcr, dispatch_count, return_count, reopen_count, extended_days, contacted, replied_at,
-	replied_late, satisfaction, solved, unreachable, version, event_seq, last_hash, doc`
+	replied_late, satisfaction, solved, unreachable, version, event_seq, last_hash, suggested_category, suggested_unit_id, doc`
 
 func projectionValues(t *ticket.Ticket) ([]any, error) {
 	doc, err := json.Marshal(t)
@@ -204,7 +204,8 @@ func projectionValues(t *ticket.Ticket) ([]any, error) {
 		database.NullMillis(t.ActiveDue()), warnAt(t), boolInt(t.Provisional), boolInt(t.Escalated),
 		t.FirstUnitID, boolInt(t.AnsweredAtIntake), t.DispatchCount, t.ReturnCount, t.ReopenCount, t.ExtendedDays,
 		boolInt(!t.ContactedAt.IsZero()), database.NullMillis(t.RepliedAt), boolInt(t.RepliedLate), t.Satisfaction,
-		solvedInt(t.Solved), boolInt(t.Unreachable), t.Version, t.EventSeq, t.LastHash, string(doc)}, nil
+		solvedInt(t.Solved), boolInt(t.Unreachable), t.Version, t.EventSeq, t.LastHash, t.SuggestedCategory, t.SuggestedUnitID,
+		string(doc)}, nil
 }
 
 // warnAt is stored only while a clock runs, so that the index on it holds
@@ -217,7 +218,7 @@ func warnAt(t *ticket.Ticket) sql.NullInt64 {
 }
 
 var (
-	insertSQL = "INSERT INTO tickets (id, " + projection + ") VALUES (?" + strings.Repeat(", ?", 36) + ")"
+	insertSQL = "INSERT INTO tickets (id, " + projection + ") VALUES (?" + strings.Repeat(", ?", strings.Count(projection, ",")+1) + ")"
 	updateSQL = "UPDATE tickets SET " + strings.Join(strings.Fields(strings.ReplaceAll(projection, ",", " ")), " = ?, ") +
 		" = ? WHERE id = ? AND version = ?"
 )
@@ -396,6 +397,13 @@ func (s *Store) Act(ctx context.Context, number string, cmd ticket.Command) (*ti
 		}
 		if !cmd.Citizen && !t.CanSee(cmd.User, env.Units) {
 			return notFound("工单不存在", "order not found")
+		}
+		if cmd.Action == ticket.ActDispatch && t.FirstUnitID == 0 {
+			// What the desk proposed (the catalogue's unit), kept to report
+			// how often dispatchers follow it.
+			if u, err := s.SuggestUnit(ctx, t.CategoryCode, t.RegionUnitID); err == nil {
+				cmd.SuggestedUnitID = u
+			}
 		}
 		n, events, err := ticket.Apply(t, cmd, env)
 		if err != nil {

@@ -108,6 +108,10 @@ type Command struct {
 	Into          string // merge: the master order's number
 	Disposition   Disposition
 	ArticleID     int64
+	// SuggestedUnitID is the unit the dispatch catalogue proposed when the
+	// order is first dispatched (filled in by storage), kept to measure how
+	// often dispatchers follow the suggestion.
+	SuggestedUnitID int64
 }
 
 // Draft is a new request as registered by an agent, the portal or a channel.
@@ -124,6 +128,9 @@ type Draft struct {
 	Lng          *float64 `json:"lng"`
 	RegionUnitID int64    `json:"region_unit_id"`
 	CallID       string   `json:"call_id"`
+	// SuggestedCategory is the category code smart dispatch proposed first
+	// for this text when it was registered (optional; the desk fills it).
+	SuggestedCategory string `json:"suggested_category,omitempty"`
 }
 
 func invalid(zh, en string, args ...any) error {
@@ -182,6 +189,9 @@ func (d *Draft) Validate() error {
 	if len(d.CallID) > 100 {
 		return invalid("通话编号过长", "call_id is too long")
 	}
+	if len(d.SuggestedCategory) > 20 || strings.Trim(d.SuggestedCategory, "0123456789") != "" {
+		return invalid("建议分类须为分类编码（数字）", "suggested_category must be a category code (digits)")
+	}
 	return nil
 }
 
@@ -196,6 +206,7 @@ func Register(d Draft, user *hotline.User, env Env) (*Ticket, []Event, error) {
 		Channel: d.Channel, Type: d.Type, Urgency: d.Urgency, Title: d.Title, Content: d.Content,
 		CategoryCode: d.CategoryCode, Citizen: d.Citizen, Address: d.Address, Lat: d.Lat, Lng: d.Lng,
 		RegionUnitID: d.RegionUnitID, CallID: d.CallID, State: Registered, CreatedAt: now, UpdatedAt: now, Version: 1,
+		SuggestedCategory: d.SuggestedCategory,
 	}
 	actor := actorOf(user, false, "")
 	if user != nil {
@@ -513,6 +524,9 @@ func (s *step) run() error {
 		s.text = DispositionNames[c.Disposition] + " " + c.Content
 		s.data = map[string]any{"disposition": c.Disposition}
 	case ActDispatch, ActRedispatch:
+		if t.FirstUnitID == 0 && c.SuggestedUnitID != 0 {
+			t.SuggestedUnitID = c.SuggestedUnitID
+		}
 		return s.dispatch(c.LeadUnitID, c.AssistUnitIDs)
 	case ActSubDispatch:
 		if !s.env.Units.Exists(c.UnitID) || c.UnitID == s.actor.unitID || !s.env.Units.Within(c.UnitID, s.actor.unitID) {

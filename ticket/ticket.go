@@ -237,18 +237,22 @@ type Ticket struct {
 	Disposition      Disposition `json:"disposition,omitempty"`
 
 	// Dispatch.
-	LeadUnitID     int64     `json:"lead_unit_id,omitempty"`    // 主办单位
-	AssistUnitIDs  []int64   `json:"assist_unit_ids,omitempty"` // 协办单位
-	HandlerUnitID  int64     `json:"handler_unit_id,omitempty"` // unit now holding it (a sub-unit after 二级派单)
-	FirstUnitID    int64     `json:"first_unit_id,omitempty"`   // the first unit it was sent to
-	DispatchCount  int       `json:"dispatch_count,omitempty"`  // >1 means re-dispatched (二次派单)
-	DispatchedAt   time.Time `json:"dispatched_at,omitzero"`
-	SignedAt       time.Time `json:"signed_at,omitzero"`
-	ContactedAt    time.Time `json:"contacted_at,omitzero"`
-	ReturnCount    int       `json:"return_count,omitempty"`
-	ReturnReason   string    `json:"return_reason,omitempty"`
-	ReturnFrom     State     `json:"return_from,omitempty"`     // state to resume if the return is refused
-	ClockStoppedAt time.Time `json:"clock_stopped_at,omitzero"` // set while a return is pending
+	LeadUnitID    int64   `json:"lead_unit_id,omitempty"`    // 主办单位
+	AssistUnitIDs []int64 `json:"assist_unit_ids,omitempty"` // 协办单位
+	HandlerUnitID int64   `json:"handler_unit_id,omitempty"` // unit now holding it (a sub-unit after 二级派单)
+	FirstUnitID   int64   `json:"first_unit_id,omitempty"`   // the first unit it was sent to
+	// What smart dispatch proposed: the category model's top suggestion at
+	// intake and the catalogue's unit at the first dispatch.
+	SuggestedCategory string    `json:"suggested_category,omitempty"`
+	SuggestedUnitID   int64     `json:"suggested_unit_id,omitempty"`
+	DispatchCount     int       `json:"dispatch_count,omitempty"` // >1 means re-dispatched (二次派单)
+	DispatchedAt      time.Time `json:"dispatched_at,omitzero"`
+	SignedAt          time.Time `json:"signed_at,omitzero"`
+	ContactedAt       time.Time `json:"contacted_at,omitzero"`
+	ReturnCount       int       `json:"return_count,omitempty"`
+	ReturnReason      string    `json:"return_reason,omitempty"`
+	ReturnFrom        State     `json:"return_from,omitempty"`     // state to resume if the return is refused
+	ClockStoppedAt    time.Time `json:"clock_stopped_at,omitzero"` // set while a return is pending
 
 	Extension     *Extension `json:"extension,omitempty"`     // pending request
 	ExtendedDays  int        `json:"extended_days,omitempty"` // approved in total

@@ -580,7 +580,9 @@ func (s *Server) showOrder(w http.ResponseWriter, r *http.Request, u *hotline.Us
 		}
 		d["DupCitizens"] = dups
 	}
-	d["Units"], d["SuggestedName"] = s.unitChoices(ctx, env, t, u)
+	var why string
+	d["Units"], d["SuggestedName"], why = s.unitChoices(ctx, env, t, u, p.Lang == "en")
+	d["SuggestedWhy"] = why
 	files, err := s.attachments(ctx, t.Number, false)
 	if err != nil {
 		s.fail(w, r, err)
@@ -612,11 +614,23 @@ type unitChoice struct {
 // unitChoices lists the units a user may send the order to, in tree order
 // with the dispatch catalogue's suggestion first: the whole tree for the
 // hotline, the units below its own for a unit forwarding its order.
-func (s *Server) unitChoices(ctx context.Context, env ticket.Env, t *ticket.Ticket, u *hotline.User) ([]unitChoice, string) {
+func (s *Server) unitChoices(ctx context.Context, env ticket.Env, t *ticket.Ticket, u *hotline.User, en bool) ([]unitChoice, string, string) {
 	hotlineSide := u.Has(hotline.RoleDispatcher, hotline.RoleAdmin)
-	suggested := int64(0)
+	var sg storage.UnitSuggestion
 	if hotlineSide {
-		suggested, _ = s.store.SuggestUnit(ctx, t.CategoryCode, t.RegionUnitID)
+		sg, _ = s.store.Suggestion(ctx, t.CategoryCode, t.RegionUnitID)
+	}
+	suggested := sg.UnitID
+	why := ""
+	switch {
+	case sg.Source == "history" && en:
+		why = fmt.Sprintf("from dispatch history: %d similar orders first sent there stayed, %d came back", sg.Kept, sg.Returned)
+	case sg.Source == "history":
+		why = fmt.Sprintf("依据近180天派单记录：同类同区域工单首派该单位%d件未退回、%d件被退回", sg.Kept, sg.Returned)
+	case sg.Source == "catalogue" && en:
+		why = "from the dispatch catalogue"
+	case sg.Source == "catalogue":
+		why = "依据派单目录"
 	}
 	children := map[int64][]ticket.Unit{}
 	for _, un := range env.Units.All() {
@@ -645,7 +659,7 @@ func (s *Server) unitChoices(ctx context.Context, env ticket.Env, t *ticket.Tick
 		c.Suggested, c.Indent, name = true, "", c.Name
 		out = append([]unitChoice{c}, out...)
 	}
-	return out, name
+	return out, name, why
 }
 
 // callScript is what the revisitor reads to the citizen.

@@ -151,7 +151,7 @@ var messages = map[string][2]string{
 	"files":                 {"附件", "Attachments"},
 	"script":                {"回访话术", "Call script"},
 	"suggested":             {"目录推荐", "catalogue suggests"},
-	"catalogue.says":        {"派单目录推荐：", "The dispatch catalogue suggests:"},
+	"catalogue.says":        {"智能派单推荐：", "Smart dispatch suggests:"},
 	"intake.keys":           {"快捷键：Alt+S 推荐分类 · Alt+A 直接答复 · Alt+D 登记派单；Tab 在各栏间移动。", "Keys: Alt+S suggest · Alt+A answer and close · Alt+D register for dispatch; Tab moves between fields."},
 	"intake.repeat.text":    {"该号码30天内多次来电，请查看历史工单，考虑并单或督办。", "This number called several times in 30 days: check the history, consider merging or supervision."},
 	"live.list":             {"工单有更新，列表已刷新", "Orders changed; the list was refreshed"},

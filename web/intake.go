@@ -159,6 +159,13 @@ func (s *Server) intake(w http.ResponseWriter, r *http.Request) {
 	draft := ticket.Draft{Channel: ticket.Channel(d.Channel), Type: ticket.Type(d.Type), Urgency: ticket.Urgency(d.Urgency),
 		Title: d.Title, Content: d.Content, CategoryCode: d.Category, Address: d.Address, RegionUnitID: d.Region,
 		Citizen: ticket.Citizen{Name: d.Name, Phone: d.Phone, Confidential: d.Confidential}}
+	// Keep the model's first suggestion with the order, to measure how often
+	// call-takers agree with it (hotline dispatch report).
+	if s.Suggest != nil && strings.TrimSpace(d.Title+d.Content) != "" {
+		if sg := s.Suggest.Predict(d.Title+" "+d.Content, 1); len(sg) > 0 {
+			draft.SuggestedCategory = sg[0].Label
+		}
+	}
 	if op == "answer" && strings.TrimSpace(d.Answer) == "" {
 		s.renderIntake(w, r, u, d, "请填写直接答复内容 / write the answer first", http.StatusBadRequest)
 		return

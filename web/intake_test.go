@@ -31,7 +31,6 @@ func keywordModel(t *testing.T) *classify.Model {
 func TestCallTakerDesk(t *testing.T) {
 	ctx := browser(t)
 	srv, store := site(t)
-	_ = store
 	shots := artifacts(t)
 	css := func(s string) chromedp.CSS { return chromedp.CSS(s) }
 	type step = chromedp.Action[chromedp.Void]
@@ -65,5 +64,11 @@ func TestCallTakerDesk(t *testing.T) {
 	body, _ := chromedp.Run(ctx, chromedp.Text(css("main")))
 	if !strings.Contains(body, "已办结") || !strings.Contains(body, "直接答复") || !strings.Contains(body, "市容管理") {
 		t.Fatalf("order not closed at intake: %q", body)
+	}
+	// The model's first suggestion is kept with the order for the dispatch report.
+	var suggested string
+	store.DB.QueryRow(context.Background(), "SELECT suggested_category FROM tickets WHERE title = ?", "滨江路路灯不亮").Scan(&suggested)
+	if suggested != "0103" {
+		t.Fatalf("suggested category recorded %q, want 0103", suggested)
 	}
 }
