@@ -153,6 +153,7 @@ func serve(ctx context.Context, o *options, so *serveOptions, demo bool) error {
 	}
 	sg := &suggester{store: app.Store}
 	go sg.run(ctx)
+	go expireArticles(ctx, app.KB, 10*time.Minute)
 	site.Suggest = sg
 	site.KB = app.KB
 	site.Routes(app.Router)
@@ -228,5 +229,29 @@ func migrateCmd(o *options) *cobra.Command {
 			fmt.Println("migrations applied")
 			return nil
 		},
+	}
+}
+
+// expireArticles marks knowledge articles past their expiry date as expired
+// every interval (search hides them from the moment they expire; this
+// moves them to the expired list and leaves a history entry). Several
+// nodes may run it at once: each article's change is one guarded
+// transaction, and an article already expired is skipped.
+func expireArticles(ctx context.Context, know *kb.Service, every time.Duration) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		if n, err := know.ExpireDue(ctx); err != nil {
+			if ctx.Err() == nil {
+				slog.Warn("knowledge base expiry", "err", err)
+			}
+		} else if n > 0 {
+			slog.Info("knowledge articles expired", "count", n)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
 	}
 }
