@@ -8,6 +8,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/hotline12345/hotline"
 	"github.com/hotline12345/hotline/classify"
 )
 
@@ -44,8 +45,28 @@ func dispatchCmd(o *options) *cobra.Command {
 	eval.MarkFlagRequired("test")
 	trainCmd := &cobra.Command{
 		Use:   "train",
-		Short: "训练分类器并保存 — train the classifier on a CSV and save the model",
+		Short: "训练分类器 — train the dispatch model now (from the platform's history, or from a CSV)",
+		Long: "Without --train: learns from the platform's own categorised orders and stores the model in the\n" +
+			"database; running nodes switch to it within a minute (they also retrain hourly on their own).\n" +
+			"With --train FILE.csv: trains on the file and writes the model to --out.",
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if train == "" {
+				app, err := openApp(cmd.Context(), o)
+				if err != nil {
+					return err
+				}
+				defer app.Close()
+				sm, err := trainDispatchModel(cmd.Context(), app.Store)
+				if err != nil {
+					return err
+				}
+				if sm == nil {
+					return hotline.Errorf(hotline.EUNPROCESSABLE, "已分类的工单太少，无法训练", "too few categorised orders to learn from")
+				}
+				fmt.Printf("model %d trained on %d orders, %d categories in %s; running nodes load it within a minute\n",
+					sm.ID, sm.Examples, sm.Labels, sm.Took.Round(time.Millisecond))
+				return nil
+			}
 			ex, err := classify.ReadCSV(train)
 			if err != nil {
 				return err
@@ -68,9 +89,8 @@ func dispatchCmd(o *options) *cobra.Command {
 			return nil
 		},
 	}
-	trainCmd.Flags().StringVar(&train, "train", "", "training CSV")
+	trainCmd.Flags().StringVar(&train, "train", "", "training CSV (default: the platform's own orders)")
 	trainCmd.Flags().StringVar(&out, "out", "dispatch-model.gob", "where to write the model")
-	trainCmd.MarkFlagRequired("train")
 	var from, to string
 	report := &cobra.Command{
 		Use:   "report",

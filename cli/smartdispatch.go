@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"bytes"
 	"context"
 	"log/slog"
 	"sync/atomic"
@@ -10,11 +11,18 @@ import (
 	"github.com/hotline12345/hotline/storage"
 )
 
-// suggester keeps the dispatch classifier trained on the platform's own
-// history: at start and every hour; requests use the latest model.
+// suggester serves the dispatch classifier learned from the platform's own
+// history. Models live in the database (dispatch_models), so every node
+// serves the same one: a node loads a newer model within a minute, and
+// trains a new one itself when the newest is older than an hour (or there
+// is none). `hotline dispatch train` trains one on demand.
 type suggester struct {
-	store *storage.Store
-	model atomic.Pointer[classify.Model]
+	store   *storage.Store
+	model   atomic.Pointer[classify.Model]
+	modelID atomic.Int64
+	// Every is how often the database is checked for a newer model;
+	// RetrainAfter is how old the newest model may get.
+	Every, RetrainAfter time.Duration
 }
 
 func (s *suggester) Predict(text string, k int) []classify.Suggestion {
@@ -25,12 +33,13 @@ func (s *suggester) Predict(text string, k int) []classify.Suggestion {
 	return m.Predict(text, k)
 }
 
-// train learns second-level categories (0103 市容管理 …) from up to 200,000
-// recent orders.
-func (s *suggester) train(ctx context.Context) error {
-	set, err := s.store.TrainingSet(ctx, 200_000)
+// trainDispatchModel learns second-level categories (0103 市容管理 …) from
+// up to 200,000 recent orders and stores the model; nil when there is not
+// enough history yet.
+func trainDispatchModel(ctx context.Context, store *storage.Store) (*storage.StoredModel, error) {
+	set, err := store.TrainingSet(ctx, 200_000)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	var ex []classify.Example
 	labels := map[string]bool{}
@@ -43,32 +52,72 @@ func (s *suggester) train(ctx context.Context) error {
 		ex = append(ex, classify.Example{Text: x.Text, Label: l})
 	}
 	if len(labels) < 2 {
-		return nil // nothing to learn from yet
+		return nil, nil // nothing to learn from yet
 	}
 	start := time.Now()
 	m, err := classify.Train(ex, classify.Options{})
 	if err != nil {
+		return nil, err
+	}
+	var buf bytes.Buffer
+	if err := m.Save(&buf); err != nil {
+		return nil, err
+	}
+	sm := &storage.StoredModel{TrainedAt: time.Now(), Examples: len(ex), Labels: len(labels), Took: time.Since(start), Data: buf.Bytes()}
+	if sm.ID, err = store.SaveDispatchModel(ctx, *sm); err != nil {
+		return nil, err
+	}
+	slog.Info("dispatch model trained", "id", sm.ID, "orders", len(ex), "categories", len(labels), "took", sm.Took.Round(time.Millisecond))
+	return sm, nil
+}
+
+// refresh loads a newer stored model, or trains one when the newest is too
+// old or there is none.
+func (s *suggester) refresh(ctx context.Context) error {
+	id, at, err := s.store.NewestDispatchModel(ctx)
+	if err != nil {
+		return err
+	}
+	if id == 0 || time.Since(at) >= s.RetrainAfter {
+		sm, err := trainDispatchModel(ctx, s.store)
+		if err != nil || sm == nil {
+			return err
+		}
+		id = sm.ID
+	}
+	if id == s.modelID.Load() {
+		return nil
+	}
+	sm, err := s.store.LatestDispatchModel(ctx, s.modelID.Load())
+	if err != nil || sm == nil {
+		return err
+	}
+	m, err := classify.Load(bytes.NewReader(sm.Data))
+	if err != nil {
 		return err
 	}
 	s.model.Store(m)
-	slog.Info("dispatch model trained", "orders", len(ex), "categories", len(labels), "took", time.Since(start).Round(time.Millisecond))
+	s.modelID.Store(sm.ID)
 	return nil
 }
 
 func (s *suggester) run(ctx context.Context) {
-	if err := s.train(ctx); err != nil {
-		slog.Warn("dispatch model", "err", err)
+	if s.Every <= 0 {
+		s.Every = time.Minute
 	}
-	t := time.NewTicker(time.Hour)
+	if s.RetrainAfter <= 0 {
+		s.RetrainAfter = time.Hour
+	}
+	t := time.NewTicker(s.Every)
 	defer t.Stop()
 	for {
+		if err := s.refresh(ctx); err != nil && ctx.Err() == nil {
+			slog.Warn("dispatch model", "err", err)
+		}
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
-			if err := s.train(ctx); err != nil {
-				slog.Warn("dispatch model", "err", err)
-			}
 		}
 	}
 }

@@ -73,3 +73,36 @@ func TestSmartDispatchRecords(t *testing.T) {
 		}
 	})
 }
+
+func TestDispatchModelsKeptInTheDatabase(t *testing.T) {
+	database.ForEachTestDB(t, func(t *testing.T, db *database.DB) {
+		f := newFixture(t, db)
+		if id, _, err := f.s.NewestDispatchModel(f.ctx); err != nil || id != 0 {
+			t.Fatalf("empty: %d %v", id, err)
+		}
+		var last int64
+		for i := 0; i < 7; i++ {
+			id, err := f.s.SaveDispatchModel(f.ctx, StoredModel{TrainedAt: time.Now(), Examples: i, Labels: 2, Took: time.Second, Data: []byte{0, 1, byte(i), 255}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			last = id
+		}
+		id, _, err := f.s.NewestDispatchModel(f.ctx)
+		if err != nil || id != last {
+			t.Fatalf("newest %d, want %d (%v)", id, last, err)
+		}
+		m, err := f.s.LatestDispatchModel(f.ctx, 0)
+		if err != nil || m == nil || m.ID != last || m.Examples != 6 || string(m.Data) != string([]byte{0, 1, 6, 255}) || m.Took != time.Second {
+			t.Fatalf("latest: %+v %v", m, err)
+		}
+		if m, _ := f.s.LatestDispatchModel(f.ctx, last); m != nil {
+			t.Fatal("a model newer than the newest")
+		}
+		var n int
+		f.s.DB.QueryRow(f.ctx, `SELECT COUNT(*) FROM dispatch_models`).Scan(&n)
+		if n != 5 {
+			t.Fatalf("kept %d models, want 5", n)
+		}
+	})
+}

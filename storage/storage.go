@@ -51,7 +51,7 @@ func Open(ctx context.Context, db *database.DB) (*Store, error) {
 	} else {
 		ms = append(ms, appendOnlySQLite)
 	}
-	ms = append(ms, suggestionColumns)
+	ms = append(ms, suggestionColumns, dispatchModels)
 	if err := db.Migrate(ctx, "core", ms); err != nil {
 		return nil, err
 	}
