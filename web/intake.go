@@ -1,6 +1,7 @@
 package web
 
 import (
+	"html/template"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -9,6 +10,7 @@ import (
 
 	"github.com/hotline12345/hotline"
 	"github.com/hotline12345/hotline/classify"
+	"github.com/hotline12345/hotline/kb"
 	"github.com/hotline12345/hotline/related"
 	"github.com/hotline12345/hotline/storage"
 	"github.com/hotline12345/hotline/ticket"
@@ -35,6 +37,17 @@ type intakeData struct {
 	Suggestions                                                                    []suggestion
 	History                                                                        []row
 	Related                                                                        []relatedRow
+	Articles                                                                       []articleHit
+	ArticleID                                                                      int64
+	ArticleTitle                                                                   string
+}
+
+// articleHit is a knowledge-base answer offered on the call-taker desk.
+type articleHit struct {
+	ID      int64
+	Title   string
+	Snippet template.HTML // escaped by kb, with <mark> only
+	Uses    int
 }
 
 // relatedRow is a likely duplicate as the desk shows it.
@@ -125,6 +138,15 @@ func (s *Server) renderIntake(w http.ResponseWriter, r *http.Request, u *hotline
 			s.log.Warn("related orders", "err", err)
 		}
 	}
+	// Knowledge base: answers for this request, so the call can be closed
+	// at first contact with the article recorded.
+	if s.KB != nil && strings.TrimSpace(d.Title+d.Content) != "" {
+		if res, err := s.KB.Search(ctx, d.Title+" "+d.Content, kb.SearchOptions{Limit: 3}); err == nil {
+			for _, x := range res {
+				d.Articles = append(d.Articles, articleHit{ID: x.Article.ID, Title: x.Article.Title, Snippet: template.HTML(x.Snippet), Uses: x.Article.Uses})
+			}
+		}
+	}
 	if s.Suggest != nil && strings.TrimSpace(d.Title+d.Content) != "" {
 		names := map[string]string{}
 		for _, c := range cats {
@@ -151,8 +173,24 @@ func (s *Server) intake(w http.ResponseWriter, r *http.Request) {
 	d := intakeData{Phone: f("phone"), Name: f("name"), Type: f("type"), Urgency: f("urgency"), Channel: f("channel"), Title: f("title"),
 		Content: f("content"), Address: f("address"), Category: f("category_code"), Answer: f("answer"),
 		Confidential: f("confidential") == "1", Region: region}
+	d.ArticleID, _ = strconv.ParseInt(f("article_id"), 10, 64)
 	op := f("op")
 	if op == "suggest" {
+		s.renderIntake(w, r, u, d, "", http.StatusOK)
+		return
+	}
+	if idText, ok := strings.CutPrefix(op, "use:"); ok && s.KB != nil {
+		// Answer with an article: its text becomes the draft answer, which
+		// the call-taker may shorten before closing.
+		id, _ := strconv.ParseInt(idText, 10, 64)
+		a, err := s.KB.Get(r.Context(), id, u)
+		if err != nil {
+			zh, _ := hotline.ErrorMessages(err)
+			s.renderIntake(w, r, u, d, zh, http.StatusNotFound)
+			return
+		}
+		d.ArticleID, d.ArticleTitle = a.ID, a.Title
+		d.Answer = plainAnswer(a.Body)
 		s.renderIntake(w, r, u, d, "", http.StatusOK)
 		return
 	}
@@ -178,9 +216,16 @@ func (s *Server) intake(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if op == "answer" {
-		if _, err := s.store.Act(r.Context(), t.Number, ticket.Command{Action: ticket.ActAnswer, User: u, Version: t.Version, Content: d.Answer}); err != nil {
+		if _, err := s.store.Act(r.Context(), t.Number, ticket.Command{Action: ticket.ActAnswer, User: u, Version: t.Version, Content: d.Answer,
+			ArticleID: d.ArticleID}); err != nil {
 			s.showOrder(w, r, u, t.Number, err.Error(), http.StatusUnprocessableEntity)
 			return
+		}
+		if d.ArticleID != 0 && s.KB != nil {
+			// Counted for the article and for the report of which articles resolve calls.
+			if err := s.KB.RecordUse(r.Context(), d.ArticleID, t.Number); err != nil {
+				s.log.Warn("kb use not recorded", "article", d.ArticleID, "err", err)
+			}
 		}
 	}
 	if merging {
@@ -198,4 +243,23 @@ func (s *Server) intake(w http.ResponseWriter, r *http.Request) {
 	}
 	s.Notify(t.Number)
 	http.Redirect(w, r, "/orders/"+url.PathEscape(t.Number)+"?done=register", http.StatusSeeOther)
+}
+
+// plainAnswer turns an article's Markdown into the text read or sent to the
+// citizen: markup removed, at most 2,000 characters.
+func plainAnswer(md string) string {
+	var lines []string
+	for _, l := range strings.Split(md, "\n") {
+		l = strings.TrimSpace(l)
+		l = strings.TrimLeft(l, "#>*- ")
+		l = strings.NewReplacer("**", "", "__", "", "`", "").Replace(l)
+		if l != "" {
+			lines = append(lines, l)
+		}
+	}
+	out := strings.Join(lines, "\n")
+	if r := []rune(out); len(r) > 2000 {
+		out = string(r[:2000]) + "…"
+	}
+	return out
 }

@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -21,6 +22,7 @@ import (
 	"github.com/hotline12345/hotline/database"
 	"github.com/hotline12345/hotline/demo"
 	"github.com/hotline12345/hotline/httpapi"
+	"github.com/hotline12345/hotline/kb"
 	"github.com/hotline12345/hotline/storage"
 	"github.com/hotline12345/hotline/ticket"
 )
@@ -553,5 +555,52 @@ func TestDuplicatesAtIntakeMergeInOneStep(t *testing.T) {
 	// The revisitor sees whom else to tell; a unit never sees the other citizen.
 	if body := f.as(t, "revisit1").get("/orders/" + master.Number).Body.String(); !strings.Contains(body, "13600002222") {
 		t.Error("the revisitor is not shown the duplicate's citizen")
+	}
+}
+
+func TestIntakeAnswersFromTheKnowledgeBase(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	know, err := kb.Open(ctx, f.store.DB)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := demo.SeedArticles(ctx, f.store, know); err != nil {
+		t.Fatal(err)
+	}
+	f.server.KB = know
+	agent := f.as(t, "agent1")
+	form := url.Values{"csrf": {agent.csrf}, "phone": {"13600005555"}, "name": {"孙丽"}, "type": {"consultation"}, "urgency": {"normal"},
+		"channel": {"phone"}, "title": {"异地就医怎么备案"}, "content": {"我父亲要去外省住院，医保异地就医备案怎么办理？"}, "op": {"suggest"}}
+	page := agent.post("/desk/new", form).Body.String()
+	m := regexp.MustCompile(`value="use:(\d+)"`).FindStringSubmatch(page)
+	if m == nil || !strings.Contains(page, "医保异地就医备案办理") {
+		t.Fatal("the desk offers no knowledge-base answer")
+	}
+	form.Set("op", "use:"+m[1])
+	page = agent.post("/desk/new", form).Body.String()
+	if !strings.Contains(page, `name="article_id" value="`+m[1]+`"`) {
+		t.Fatal("the chosen article is not carried with the answer")
+	}
+	answer := regexp.MustCompile(`(?s)<textarea id="answer"[^>]*>(.*?)</textarea>`).FindStringSubmatch(page)
+	if answer == nil || strings.TrimSpace(answer[1]) == "" || strings.Contains(answer[1], "##") {
+		t.Fatalf("no plain draft answer from the article: %v", answer)
+	}
+	form.Set("op", "answer")
+	form.Set("article_id", m[1])
+	form.Set("answer", "已告知市民通过医保服务平台办理异地就医备案，备案后直接结算。")
+	w := agent.post("/desk/new", form)
+	if w.Code != http.StatusSeeOther {
+		t.Fatalf("answer: %d %s", w.Code, w.Body)
+	}
+	number := strings.TrimPrefix(strings.SplitN(w.Header().Get("Location"), "?", 2)[0], "/orders/")
+	tk, _ := f.store.Ticket(ctx, number)
+	id, _ := strconv.ParseInt(m[1], 10, 64)
+	if tk.State != ticket.Closed || tk.ArticleID != id {
+		t.Fatalf("order %s: state %s, article %d", number, tk.State, tk.ArticleID)
+	}
+	a, _ := know.Get(ctx, id, nil)
+	if a == nil || a.Uses != 1 {
+		t.Fatalf("the article's use was not counted: %+v", a)
 	}
 }
