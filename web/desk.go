@@ -538,14 +538,14 @@ func (s *Server) showOrder(w http.ResponseWriter, r *http.Request, u *hotline.Us
 		} else if x.due.Equal(t.ActiveDue()) && warn == ticket.WarnYellow {
 			light = "yellow"
 		}
-		dl := deadline{Name: x.name, Due: fmtTime(x.due), Light: light, Provisional: t.Provisional, Active: x.due.Equal(t.ActiveDue())}
+		dl := deadline{Name: bilingual(x.name, p.Lang == "en"), Due: fmtTime(x.due), Light: light, Provisional: t.Provisional, Active: x.due.Equal(t.ActiveDue())}
 		if dl.Active {
 			dl.Remaining, dl.RemainingMS = remaining(env, x.due, p.Lang == "en")
 		}
 		dls = append(dls, dl)
 	}
 	if t.Supervision != nil {
-		dls = append(dls, deadline{Name: "督办 Supervision", Due: fmtTime(t.Supervision.Due)})
+		dls = append(dls, deadline{Name: bilingual("督办 Supervision", p.Lang == "en"), Due: fmtTime(t.Supervision.Due)})
 	}
 	d["Deadlines"] = dls
 	var rows []eventRow

@@ -86,6 +86,7 @@ func New(store *storage.Store, opts ...Options) (*Server, error) {
 	}
 	funcs := template.FuncMap{
 		"fmtTime": fmtTime,
+		"lbl":     func(lang, s string) string { return bilingual(s, lang == "en") },
 		"pct":     func(f float64) string { return fmt.Sprintf("%.1f%%", f*100) },
 		"size":    humanSize,
 		"deref":   func(b *bool) bool { return b != nil && *b },
@@ -623,4 +624,27 @@ func (s *Server) kbPage(w http.ResponseWriter, r *http.Request) {
 	}
 	p.Data = d
 	s.render(w, 200, "kb", p)
+}
+
+// bilingual picks one language from a label written "中文 English" (the
+// English is the trailing run of ASCII words); a label with only one
+// language is returned as it is.
+func bilingual(s string, en bool) string {
+	cut := -1
+	for i, r := range s {
+		if r > 0x7F {
+			cut = i + len(string(r))
+		}
+	}
+	if cut <= 0 || cut >= len(s) {
+		return s
+	}
+	zh, english := strings.TrimSpace(s[:cut]), strings.TrimSpace(s[cut:])
+	if english == "" || zh == "" {
+		return s
+	}
+	if en {
+		return english
+	}
+	return zh
 }

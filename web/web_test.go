@@ -604,3 +604,19 @@ func TestIntakeAnswersFromTheKnowledgeBase(t *testing.T) {
 		t.Fatalf("the article's use was not counted: %+v", a)
 	}
 }
+
+func TestBilingualLabels(t *testing.T) {
+	for _, c := range []struct{ in, zh, en string }{
+		{"先行联系 Contact", "先行联系", "Contact"},
+		{"附件（图片或PDF，每个≤10MB）Attachments", "附件（图片或PDF，每个≤10MB）", "Attachments"},
+		{"协办单位（可多选）Assisting units", "协办单位（可多选）", "Assisting units"},
+		{"说明", "说明", "说明"}, {"Note", "Note", "Note"}, {"", "", ""},
+	} {
+		if got := bilingual(c.in, false); got != c.zh {
+			t.Errorf("zh %q → %q", c.in, got)
+		}
+		if got := bilingual(c.in, true); got != c.en {
+			t.Errorf("en %q → %q", c.in, got)
+		}
+	}
+}
