@@ -377,6 +377,33 @@ func urgencyOptions(en bool) []option {
 	return out
 }
 
+var actionEN = map[ticket.Action]string{
+	ticket.ActRegister: "registered", ticket.ActAnswer: "answered at intake", ticket.ActDispose: "out of scope / referred", ticket.ActDispatch: "dispatch",
+	ticket.ActRedispatch: "re-dispatch", ticket.ActSubDispatch: "sub-dispatch", ticket.ActSign: "sign", ticket.ActContact: "first contact",
+	ticket.ActReturn: "return", ticket.ActApproveReturn: "approve return", ticket.ActRefuseReturn: "refuse return",
+	ticket.ActRequestExtension: "request extension", ticket.ActApproveExtension: "approve extension", ticket.ActRefuseExtension: "refuse extension",
+	ticket.ActReply: "reply", ticket.ActApproveReply: "approve reply", ticket.ActRejectReply: "send reply back", ticket.ActRevisit: "revisit",
+	ticket.ActReopen: "reopen", ticket.ActClose: "close", ticket.ActUrge: "urge", ticket.ActSupervise: "supervise", ticket.ActMerge: "merge",
+	ticket.ActMergedFrom: "duplicate merged in", ticket.ActWithdraw: "withdraw", ticket.ActComment: "add information", ticket.ActRate: "citizen's rating",
+	ticket.ActRecompute: "deadlines recomputed",
+}
+
+// actionName is an action's name in the page's language.
+func actionName(a ticket.Action, en bool) string {
+	if n, ok := actionEN[a]; ok && en {
+		return n
+	}
+	return ticket.ActionNames[a]
+}
+
+// stateName is a state's name in the page's language.
+func stateName(st ticket.State, en bool) string {
+	if n, ok := stateEN[st]; ok && en {
+		return n
+	}
+	return ticket.StateNames[st]
+}
+
 var stateEN = map[ticket.State]string{
 	ticket.Registered: "to dispatch", ticket.Dispatched: "to sign", ticket.Processing: "in progress", ticket.ReturnPending: "return pending",
 	ticket.ReplyPending: "reply pending", ticket.RevisitPending: "to revisit", ticket.Closed: "closed", ticket.Merged: "merged", ticket.Withdrawn: "withdrawn",
@@ -501,7 +528,7 @@ func (s *Server) showOrder(w http.ResponseWriter, r *http.Request, u *hotline.Us
 		}
 		return ""
 	}
-	d := map[string]any{"Order": t, "StateName": ticket.StateNames[t.State], "TypeName": ticket.TypeNames[t.Type],
+	d := map[string]any{"Order": t, "StateName": stateName(t.State, p.Lang == "en"), "TypeName": ticket.TypeNames[t.Type],
 		"UrgencyName": ticket.UrgencyNames[t.Urgency], "ChannelName": ticket.ChannelNames[t.Channel],
 		"Lead": unitName(t.LeadUnitID), "Handler": "", "Prefix": "f-"}
 	if t.HandlerUnitID != t.LeadUnitID {
@@ -550,13 +577,13 @@ func (s *Server) showOrder(w http.ResponseWriter, r *http.Request, u *hotline.Us
 	d["Deadlines"] = dls
 	var rows []eventRow
 	for _, e := range evs {
-		rows = append(rows, eventRow{Name: ticket.ActionNames[e.Action], At: fmtTime(e.At), Actor: e.ActorName, To: ticket.StateNames[e.To], Text: e.Text})
+		rows = append(rows, eventRow{Name: actionName(e.Action, p.Lang == "en"), At: fmtTime(e.At), Actor: e.ActorName, To: stateName(e.To, p.Lang == "en"), Text: e.Text})
 	}
 	d["Events"] = rows
 	var forms []actionForm
 	for _, a := range ticket.Actions {
 		if ticket.Allowed(t, a, u, env.Units) {
-			forms = append(forms, actionForm{Action: a, Name: ticket.ActionNames[a], Fields: formFor(a)})
+			forms = append(forms, actionForm{Action: a, Name: actionName(a, p.Lang == "en"), Fields: formFor(a)})
 		}
 	}
 	d["Actions"] = forms

@@ -620,3 +620,16 @@ func TestBilingualLabels(t *testing.T) {
 		}
 	}
 }
+
+func TestEveryActionHasAnEnglishName(t *testing.T) {
+	for a := range ticket.ActionNames {
+		if actionEN[a] == "" {
+			t.Errorf("no English name for %s", a)
+		}
+	}
+	for _, st := range ticket.States {
+		if stateEN[st] == "" {
+			t.Errorf("no English name for state %s", st)
+		}
+	}
+}
