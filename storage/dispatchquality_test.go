@@ -106,3 +106,35 @@ func TestDispatchModelsKeptInTheDatabase(t *testing.T) {
 		}
 	})
 }
+
+func TestPlaceColumnBackfill(t *testing.T) {
+	database.ForEachTestDB(t, func(t *testing.T, db *database.DB) {
+		f := newFixture(t, db)
+		d := draft()
+		d.Address = "江北区望湖花园北门"
+		tk, _, err := f.s.CreateTicket(f.ctx, d, f.agent, "", "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		d.Address = "区"
+		short, _, _ := f.s.CreateTicket(f.ctx, d, f.agent, "", "")
+		get := func(number string) string {
+			var v string
+			f.s.DB.QueryRow(f.ctx, `SELECT place3 FROM tickets WHERE number = ?`, number).Scan(&v)
+			return v
+		}
+		if get(tk.Number) != "望湖花" || get(short.Number) != "-" {
+			t.Fatalf("place3 written as %q and %q", get(tk.Number), get(short.Number))
+		}
+		// As if stored before the column existed.
+		if _, err := f.s.DB.Exec(f.ctx, `UPDATE tickets SET place3 = ''`); err != nil {
+			t.Fatal(err)
+		}
+		if err := f.s.backfillPlaces(f.ctx); err != nil {
+			t.Fatal(err)
+		}
+		if get(tk.Number) != "望湖花" || get(short.Number) != "-" {
+			t.Fatalf("backfilled as %q and %q", get(tk.Number), get(short.Number))
+		}
+	})
+}

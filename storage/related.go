@@ -89,11 +89,8 @@ func (s *Store) Related(ctx context.Context, viewer *hotline.User, q RelatedQuer
 			return nil, err
 		}
 	}
-	if key := []rune(placeKeyForSearch(q.Address)); len(key) >= 2 {
-		if len(key) > 4 {
-			key = key[:4]
-		}
-		if err := collect(`address LIKE ? ESCAPE '\' ORDER BY created_at DESC LIMIT 200`, likeContains(string(key))); err != nil {
+	if key := place3(q.Address); key != "" {
+		if err := collect(`place3 = ? ORDER BY created_at DESC LIMIT 200`, key); err != nil {
 			return nil, err
 		}
 	}
@@ -127,6 +124,68 @@ func (s *Store) Related(ctx context.Context, viewer *hotline.User, q RelatedQuer
 	return matches, nil
 }
 
-// placeKeyForSearch is the place part of an address (without city and
-// district), used to fetch orders at the same place.
-func placeKeyForSearch(addr string) string { return related.PlaceKey(addr) }
+// place3 is the first three characters of the place part of an address
+// (without city and district): orders sharing it are fetched as candidates
+// at the same place. Shorter places give "".
+func place3(addr string) string {
+	r := []rune(related.PlaceKey(addr))
+	if len(r) < 3 {
+		return ""
+	}
+	return string(r[:3])
+}
+
+// placeColumnValue is what the place3 column holds: the key, or "-" for an
+// address without a usable place (so that the backfill passes it by).
+func placeColumnValue(addr string) string {
+	if k := place3(addr); k != "" || addr == "" {
+		return k
+	}
+	return "-"
+}
+
+// backfillPlaces fills place3 for orders stored before the column existed,
+// a batch at a time, until none is left or ctx ends.
+func (s *Store) backfillPlaces(ctx context.Context) error {
+	for {
+		rows, err := s.DB.Query(ctx, `SELECT id, address FROM tickets WHERE place3 = '' AND address <> '' ORDER BY id LIMIT 1000`)
+		if err != nil {
+			return err
+		}
+		type row struct {
+			id   int64
+			addr string
+		}
+		var batch []row
+		for rows.Next() {
+			var r row
+			if err := rows.Scan(&r.id, &r.addr); err != nil {
+				rows.Close()
+				return err
+			}
+			batch = append(batch, r)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		err = s.DB.Tx(ctx, func(tx *database.Tx) error {
+			for _, r := range batch {
+				key := placeColumnValue(r.addr)
+				if _, err := tx.Exec(ctx, `UPDATE tickets SET place3 = ? WHERE id = ? AND place3 = ''`, key, r.id); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		if len(batch) < 1000 {
+			return nil
+		}
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+	}
+}

@@ -17,6 +17,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"sync"
 	"time"
 
@@ -51,13 +52,31 @@ func Open(ctx context.Context, db *database.DB) (*Store, error) {
 	} else {
 		ms = append(ms, appendOnlySQLite)
 	}
-	ms = append(ms, suggestionColumns, dispatchModels)
+	ms = append(ms, suggestionColumns, dispatchModels, regionIndex, placeColumn)
 	if err := db.Migrate(ctx, "core", ms); err != nil {
 		return nil, err
 	}
 	s := &Store{DB: db, Now: time.Now}
 	if err := s.reload(ctx); err != nil {
 		return nil, err
+	}
+	// Orders stored before the place column: fill it now if there are few,
+	// in the background if there are many (a large upgrade).
+	var pending int
+	if err := db.QueryRow(ctx, `SELECT COUNT(*) FROM (SELECT 1 FROM tickets WHERE place3 = '' AND address <> '' LIMIT 10001) p`).Scan(&pending); err != nil {
+		return nil, err
+	}
+	if pending > 10000 {
+		go func() {
+			slog.Info("filling the place column of existing orders in the background")
+			if err := s.backfillPlaces(context.Background()); err != nil {
+				slog.Warn("place backfill", "err", err)
+			}
+		}()
+	} else if pending > 0 {
+		if err := s.backfillPlaces(ctx); err != nil {
+			return nil, err
+		}
 	}
 	s.ids = &idSource{dialect: db.Dialect, db: db}
 	if db.Dialect == database.SQLite {

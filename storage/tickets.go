@@ -191,7 +191,7 @@ func queryCode() (string, error) {
 const projection = `number, query_code, channel, type, urgency, state, category_code, title, citizen_phone, address,
 	lead_unit_id, handler_unit_id, region_unit_id, created_at, updated_at, closed_at, active_due, warn_at, provisional,
 	escalated, first_unit_id, fcr, dispatch_count, return_count, reopen_count, extended_days, contacted, replied_at,
-	replied_late, satisfaction, solved, unreachable, version, event_seq, last_hash, suggested_category, suggested_unit_id, doc`
+	replied_late, satisfaction, solved, unreachable, version, event_seq, last_hash, suggested_category, suggested_unit_id, place3, doc`
 
 func projectionValues(t *ticket.Ticket) ([]any, error) {
 	doc, err := json.Marshal(t)
@@ -205,7 +205,7 @@ func projectionValues(t *ticket.Ticket) ([]any, error) {
 		t.FirstUnitID, boolInt(t.AnsweredAtIntake), t.DispatchCount, t.ReturnCount, t.ReopenCount, t.ExtendedDays,
 		boolInt(!t.ContactedAt.IsZero()), database.NullMillis(t.RepliedAt), boolInt(t.RepliedLate), t.Satisfaction,
 		solvedInt(t.Solved), boolInt(t.Unreachable), t.Version, t.EventSeq, t.LastHash, t.SuggestedCategory, t.SuggestedUnitID,
-		string(doc)}, nil
+		placeColumnValue(t.Address), string(doc)}, nil
 }
 
 // warnAt is stored only while a clock runs, so that the index on it holds

@@ -109,3 +109,15 @@ func (s *Store) NewestDispatchModel(ctx context.Context) (int64, time.Time, erro
 	}
 	return id, time.UnixMilli(at), nil
 }
+
+// regionIndex serves the district-scoped look-ups of duplicate detection
+// and dispatch history.
+var regionIndex = database.Migration{Version: 5, Name: "region index", SQL: `
+CREATE INDEX tickets_region_created ON tickets (region_unit_id, created_at DESC)`}
+
+// placeColumn keeps the first three characters of an order's place (its
+// address without city and district, package related) so that duplicate
+// detection finds orders at the same place through an index.
+var placeColumn = database.Migration{Version: 6, Name: "place key", SQL: `
+ALTER TABLE tickets ADD COLUMN place3 TEXT NOT NULL DEFAULT '';
+CREATE INDEX tickets_place3 ON tickets (place3, created_at DESC)`}
