@@ -86,6 +86,30 @@ func (d *ACD) Enqueue(callID, caller, queue string, now time.Time) (int, error) 
 	return d.Position(callID), nil
 }
 
+// EnqueueAt puts a call into a queue as if it had entered at since — a
+// call transferred from another queue keeps its original arrival, so it
+// goes ahead of calls that arrived after it (re-queue with priority).
+func (d *ACD) EnqueueAt(callID, caller, queue string, since time.Time) (int, error) {
+	if _, ok := d.queues[queue]; !ok {
+		return 0, hotline.Errorf(hotline.EINVALID, "队列不存在：%s", "no such queue: %s", queue, queue)
+	}
+	if d.find(callID) >= 0 {
+		return 0, hotline.Errorf(hotline.ECONFLICT, "该通话已在排队", "call already queued")
+	}
+	w := &Waiting{CallID: callID, Caller: caller, Queue: queue, Since: since}
+	i := sort.Search(len(d.waiting), func(i int) bool { return d.waiting[i].Since.After(since) })
+	d.waiting = append(d.waiting, nil)
+	copy(d.waiting[i+1:], d.waiting[i:])
+	d.waiting[i] = w
+	return d.Position(callID), nil
+}
+
+// HasQueue reports whether the queue exists.
+func (d *ACD) HasQueue(name string) bool {
+	_, ok := d.queues[name]
+	return ok
+}
+
 func (d *ACD) find(callID string) int {
 	for i, w := range d.waiting {
 		if w.CallID == callID {

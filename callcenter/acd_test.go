@@ -174,3 +174,27 @@ func TestOverloaded(t *testing.T) {
 		}
 	}
 }
+
+// TestEnqueueAt: a call transferred to a queue keeps its original arrival
+// and goes ahead of calls that arrived after it.
+func TestEnqueueAt(t *testing.T) {
+	d := NewACD([]Queue{{Name: "general"}, {Name: "english"}})
+	if _, err := d.Enqueue("later", "1", "english", t0.Add(time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := d.Enqueue("latest", "2", "english", t0.Add(2*time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	if p, err := d.EnqueueAt("transferred", "3", "english", t0); err != nil || p != 1 {
+		t.Fatalf("position %d, %v", p, err)
+	}
+	if d.Position("later") != 2 || d.Position("latest") != 3 {
+		t.Fatalf("positions: %d %d", d.Position("later"), d.Position("latest"))
+	}
+	if _, err := d.EnqueueAt("transferred", "3", "english", t0); err == nil {
+		t.Fatal("queued twice")
+	}
+	if _, err := d.EnqueueAt("z", "4", "nosuch", t0); err == nil {
+		t.Fatal("queue that does not exist accepted")
+	}
+}

@@ -8,7 +8,8 @@
 // The design has three layers:
 //
 //   - Pure domain, no I/O. Apply folds CTI events (offered, answered, hold,
-//     resume, transferred, recording, wrapup, ended, satisfaction, callback)
+//     resume, consult, transferred, conference, conference_end, recording,
+//     wrapup, ended, satisfaction, callback)
 //     into a call record. Agent.Do is the agent state machine (offline,
 //     ready, ringing, talking, wrap-up, not-ready with a reason). ACD holds
 //     the waiting calls and picks the longest-idle ready agent with the
@@ -45,7 +46,7 @@ const (
 	Answered    State = "answered"    // an agent is talking (or talked) to the caller
 	Abandoned   State = "abandoned"   // the caller hung up before an agent answered
 	Callback    State = "callback"    // the caller chose a call-back instead of waiting
-	Transferred State = "transferred" // passed to another hotline or number (e.g. 12333)
+	Transferred State = "transferred" // passed to another agent, queue, hotline or number (e.g. 12333)
 )
 
 // EventType names a CTI event.
@@ -62,6 +63,14 @@ const (
 	EvResume       EventType = "resume"    // back from hold
 	EvRecording    EventType = "recording" // the call's recording is stored (Recording: file name)
 	EvWrapup       EventType = "wrapup"    // the agent finished after-call work
+	// EvConsult: the agent put the caller on hold and reached Target (Agent
+	// when it is an agent) to speak first — an attended transfer. It ends
+	// with transferred (completed) or resume (cancelled, not answered).
+	EvConsult EventType = "consult"
+	// EvConference: Target (Agent) joined caller and agent in a three-way
+	// call (三方通话); EvConferenceEnd: the three-way call is over.
+	EvConference    EventType = "conference"
+	EvConferenceEnd EventType = "conference_end"
 )
 
 // Event is one CTI event as a phone system reports it.
@@ -71,9 +80,9 @@ type Event struct {
 	At           time.Time `json:"at"`
 	Caller       string    `json:"caller,omitempty"`       // offered
 	Queue        string    `json:"queue,omitempty"`        // offered
-	Agent        string    `json:"agent,omitempty"`        // answered: the agent's user name
+	Agent        string    `json:"agent,omitempty"`        // answered: the agent's user name; transferred, consult, conference: the target agent
 	Satisfaction int       `json:"satisfaction,omitempty"` // 1–5 pressed after the call
-	Target       string    `json:"target,omitempty"`       // transferred: where to
+	Target       string    `json:"target,omitempty"`       // transferred, consult, conference: where to ("agent:NAME", a number, "queue:NAME")
 	MenuSeconds  int       `json:"menu_seconds,omitempty"` // offered: time spent in the greeting/menu
 	Recording    string    `json:"recording,omitempty"`    // recording: file name under the recordings directory
 }
@@ -98,6 +107,14 @@ type Call struct {
 	WrapSeconds  int        `json:"wrap_seconds"`
 	HoldStarted  *time.Time `json:"hold_started_at,omitempty"` // set while on hold
 	Recording    string     `json:"recording,omitempty"`
+	// LastAgent is the agent who had the call last (after transfers; empty
+	// when it went to an outside number). Agent stays the first one.
+	LastAgent string `json:"last_agent,omitempty"`
+	// Conference is the last third party of a three-way call (empty: none)
+	// and ConferenceSeconds the time spent three-way.
+	Conference        string     `json:"conference,omitempty"`
+	ConferenceSeconds int        `json:"conference_seconds"`
+	ConferenceStarted *time.Time `json:"conference_started_at,omitempty"` // set while three-way
 }
 
 func invalid(zh, en string) error { return hotline.Errorf(hotline.EINVALID, zh, en) }
@@ -134,13 +151,13 @@ func (e *Event) Validate() error {
 		if e.Satisfaction < 1 || e.Satisfaction > 5 {
 			return invalid("满意度须为1至5", "satisfaction must be 1..5")
 		}
-	case EvTransferred:
-		if strings.TrimSpace(e.Target) == "" || len(e.Target) > 60 {
-			return invalid("转接事件须有目标target", "transferred needs a target")
+	case EvTransferred, EvConsult, EvConference:
+		if strings.TrimSpace(e.Target) == "" || len(e.Target) > 60 || len(e.Agent) > 60 {
+			return invalid("转接、咨询或三方事件须有目标target", "transferred, consult and conference need a target")
 		}
-	case EvEnded, EvCallback, EvHold, EvResume, EvWrapup:
+	case EvEnded, EvCallback, EvHold, EvResume, EvWrapup, EvConferenceEnd:
 	default:
-		return invalid("未知的事件类型", "unknown event type (offered, answered, hold, resume, transferred, recording, wrapup, ended, satisfaction, callback)")
+		return invalid("未知的事件类型", "unknown event type (offered, answered, hold, resume, consult, transferred, conference, conference_end, recording, wrapup, ended, satisfaction, callback)")
 	}
 	return nil
 }
@@ -168,13 +185,19 @@ func Apply(c *Call, e Event) (*Call, error) {
 		if n.State == Answered && n.Agent == e.Agent {
 			return &n, nil
 		}
+		if n.State == Transferred && n.AnsweredAt != nil && n.EndedAt == nil {
+			// Transferred to a queue and answered there: the agent who has
+			// the call now.
+			n.LastAgent = e.Agent
+			return &n, nil
+		}
 		if n.State != Queued {
 			return nil, conflict("该通话已不在排队中", "the call is no longer queued")
 		}
 		if at.Before(n.ArrivedAt) {
 			return nil, invalid("接听时间早于来电时间", "answered before it arrived")
 		}
-		n.State, n.Agent, n.AnsweredAt = Answered, e.Agent, &at
+		n.State, n.Agent, n.LastAgent, n.AnsweredAt = Answered, e.Agent, e.Agent, &at
 		n.WaitSeconds = int(at.Sub(n.ArrivedAt) / time.Second)
 	case EvEnded:
 		if n.EndedAt != nil {
@@ -184,10 +207,8 @@ func Apply(c *Call, e Event) (*Call, error) {
 			return nil, invalid("结束时间早于来电时间", "ended before it arrived")
 		}
 		n.EndedAt = &at
-		if n.HoldStarted != nil {
-			n.HoldSeconds += int(at.Sub(*n.HoldStarted) / time.Second)
-			n.HoldStarted = nil
-		}
+		endHold(&n, at)
+		endConference(&n, at)
 		switch n.State {
 		case Queued:
 			n.State = Abandoned
@@ -203,11 +224,15 @@ func Apply(c *Call, e Event) (*Call, error) {
 		}
 		n.Satisfaction = e.Satisfaction
 	case EvTransferred:
-		n.State, n.Target = Transferred, e.Target
+		if n.State == Transferred && n.Target == e.Target && n.LastAgent == e.Agent {
+			return &n, nil // retry
+		}
+		n.State, n.Target, n.LastAgent = Transferred, e.Target, e.Agent
 		if n.AnsweredAt == nil {
 			n.WaitSeconds = int(at.Sub(n.ArrivedAt) / time.Second)
 		}
-	case EvHold:
+		endHold(&n, at) // an attended transfer ends the consultation hold
+	case EvHold, EvConsult:
 		if n.AnsweredAt == nil || n.EndedAt != nil {
 			return nil, conflict("只有通话中的来电可以保持", "only a call in progress can be held")
 		}
@@ -215,10 +240,17 @@ func Apply(c *Call, e Event) (*Call, error) {
 			n.HoldStarted = &at
 		}
 	case EvResume:
-		if n.HoldStarted != nil {
-			n.HoldSeconds += max(0, int(at.Sub(*n.HoldStarted)/time.Second))
-			n.HoldStarted = nil
+		endHold(&n, at)
+	case EvConference:
+		if n.AnsweredAt == nil || n.EndedAt != nil {
+			return nil, conflict("只有通话中的来电可以加入三方", "only a call in progress can become three-way")
 		}
+		n.Conference = e.Target
+		if n.ConferenceStarted == nil {
+			n.ConferenceStarted = &at
+		}
+	case EvConferenceEnd:
+		endConference(&n, at)
 	case EvRecording:
 		n.Recording = e.Recording
 	case EvWrapup:
@@ -237,4 +269,18 @@ func Apply(c *Call, e Event) (*Call, error) {
 		n.EndedAt = &at
 	}
 	return &n, nil
+}
+
+func endHold(n *Call, at time.Time) {
+	if n.HoldStarted != nil {
+		n.HoldSeconds += max(0, int(at.Sub(*n.HoldStarted)/time.Second))
+		n.HoldStarted = nil
+	}
+}
+
+func endConference(n *Call, at time.Time) {
+	if n.ConferenceStarted != nil {
+		n.ConferenceSeconds += max(0, int(at.Sub(*n.ConferenceStarted)/time.Second))
+		n.ConferenceStarted = nil
+	}
 }

@@ -154,3 +154,49 @@ func TestStore(t *testing.T) {
 		}
 	})
 }
+
+// TestApplyDuringCall: an attended transfer (consultation as hold, then
+// transferred with the new agent), a transfer to a queue answered there,
+// and a three-way call, with retries.
+func TestApplyDuringCall(t *testing.T) {
+	with := func(e Event, target, agent string) Event { e.Target, e.Agent = target, agent; return e }
+	c := play(t, offered("a", "13800000001", 0), answered("a", "li", 5),
+		ev(EvHold, "a", 10), with(ev(EvConsult, "a", 12), "agent:wang", "wang"),
+		with(ev(EvTransferred, "a", 40), "agent:wang", "wang"), with(ev(EvTransferred, "a", 40), "agent:wang", "wang"),
+		ev(EvEnded, "a", 100))
+	if c.State != Transferred || c.Agent != "li" || c.LastAgent != "wang" || c.Target != "agent:wang" || c.HoldSeconds != 30 || c.HoldStarted != nil || c.TalkSeconds != 95 {
+		t.Fatalf("attended transfer: %+v", c)
+	}
+	c = play(t, offered("b", "13800000002", 0), answered("b", "li", 5), ev(EvHold, "b", 10),
+		with(ev(EvConsult, "b", 11), "12333", ""), ev(EvResume, "b", 20), ev(EvEnded, "b", 50))
+	if c.State != Answered || c.LastAgent != "li" || c.HoldSeconds != 10 || c.Target != "" {
+		t.Fatalf("cancelled consultation: %+v", c)
+	}
+	c = play(t, offered("q", "13800000003", 0), answered("q", "li", 5),
+		with(ev(EvTransferred, "q", 20), "queue:english", ""), answered("q", "zhang", 50), answered("q", "zhang", 50),
+		ev(EvEnded, "q", 80), rated("q", 85, 4))
+	if c.State != Transferred || c.Agent != "li" || c.LastAgent != "zhang" || c.Target != "queue:english" || c.WaitSeconds != 5 || c.TalkSeconds != 75 || c.Satisfaction != 4 {
+		t.Fatalf("queue transfer: %+v", c)
+	}
+	c = play(t, offered("m", "13800000004", 0), answered("m", "li", 5),
+		with(ev(EvConference, "m", 10), "agent:wang", "wang"), ev(EvConferenceEnd, "m", 40),
+		with(ev(EvConference, "m", 50), "12333", ""), ev(EvEnded, "m", 60))
+	if c.State != Answered || c.Conference != "12333" || c.ConferenceSeconds != 40 || c.ConferenceStarted != nil {
+		t.Fatalf("three-way: %+v", c)
+	}
+	for i, b := range []struct {
+		prev *Call
+		e    Event
+	}{
+		{play(t, offered("x", "1", 0)), with(ev(EvConference, "x", 1), "agent:wang", "wang")},
+		{play(t, offered("y", "1", 0)), with(ev(EvConsult, "y", 1), "agent:wang", "wang")},
+		{c, answered("m", "zhang", 70)},
+	} {
+		if _, err := Apply(b.prev, b.e); hotline.ErrorCode(err) != hotline.EUNPROCESSABLE {
+			t.Errorf("bad %d: %v", i, err)
+		}
+	}
+	if _, err := Apply(c, ev(EvConsult, "m", 70)); hotline.ErrorCode(err) != hotline.EINVALID {
+		t.Errorf("consult without a target: %v", err)
+	}
+}

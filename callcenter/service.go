@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 
@@ -194,17 +195,30 @@ func (s *Service) applyLive(ctx context.Context, events []Event, calls []*Call) 
 			s.publishLocked(DeskEvent{Type: "answered", At: e.At, CallID: c.CallID, Caller: c.Caller, Queue: c.Queue, Agent: e.Agent})
 			s.publishStateLocked(e.Agent, now)
 		case EvEnded, EvTransferred, EvCallback:
-			s.acd.Remove(c.CallID, now)
-			delete(s.tickets, c.CallID)
+			toQueue := e.Type == EvTransferred && strings.HasPrefix(e.Target, QueuePrefix)
+			if !toQueue { // a call sent to another queue waits there again
+				s.acd.Remove(c.CallID, now)
+				delete(s.tickets, c.CallID)
+			}
 			// Every agent on the call (the first, or the one it was
-			// transferred to) starts wrap-up — except the transfer's target.
+			// transferred to) starts wrap-up — except the transfer's target
+			// and, after a transfer to a queue, the agent who took it there.
 			for _, a := range s.acd.agents {
-				if a.State == Talking && a.CallID == c.CallID && !(e.Type == EvTransferred && a.Username == e.Agent) {
+				if a.State == Talking && a.CallID == c.CallID && !(e.Type == EvTransferred && a.Username == e.Agent) &&
+					!(toQueue && a.Since.After(e.At)) {
 					_ = a.Do(ActHangup, now, c.CallID, "", s.opts.WrapUp)
 					s.publishStateLocked(a.Username, now)
 				}
 			}
 			s.publishLocked(DeskEvent{Type: string(e.Type), At: e.At, CallID: c.CallID, Caller: c.Caller, Queue: c.Queue, Agent: c.Agent})
+			if e.Type == EvTransferred && e.Agent != "" && e.Agent != c.Agent {
+				s.publishLocked(DeskEvent{Type: string(e.Type), At: e.At, CallID: c.CallID, Caller: c.Caller, Queue: c.Queue, Agent: e.Agent})
+			}
+		case EvConsult, EvConference, EvConferenceEnd:
+			s.publishLocked(DeskEvent{Type: string(e.Type), At: e.At, CallID: c.CallID, Caller: c.Caller, Queue: c.Queue, Agent: c.Agent})
+			if e.Agent != "" && e.Agent != c.Agent {
+				s.publishLocked(DeskEvent{Type: string(e.Type), At: e.At, CallID: c.CallID, Caller: c.Caller, Queue: c.Queue, Agent: e.Agent})
+			}
 		}
 	}
 	pops = append(pops, s.dispatchLocked(now)...)
@@ -235,6 +249,51 @@ func (s *Service) Enqueue(callID, caller, queue string) (*Ticket, error) {
 	s.mu.Unlock()
 	s.screenPops(context.Background(), pops)
 	return &Ticket{CallID: callID, Offers: ch}, nil
+}
+
+// QueuePrefix marks a transfer target that is a queue ("queue:english").
+const QueuePrefix = "queue:"
+
+// HasQueue reports whether a queue of that name exists.
+func (s *Service) HasQueue(name string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.acd.HasQueue(name)
+}
+
+// Requeue puts a call that an agent transferred to another queue back in
+// line there, ahead of the calls that arrived after it (since: when it
+// first arrived). Its record says transferred to "queue:NAME"; the agent
+// who answers it there is recorded by an answered event.
+func (s *Service) Requeue(callID, caller, queue string, since time.Time) (*Ticket, error) {
+	now := s.Now()
+	ch := make(chan Assignment, 1)
+	s.mu.Lock()
+	if _, err := s.acd.EnqueueAt(callID, caller, queue, since); err != nil {
+		s.mu.Unlock()
+		return nil, err
+	}
+	s.tickets[callID] = ch
+	pops := s.dispatchLocked(now)
+	s.mu.Unlock()
+	s.screenPops(context.Background(), pops)
+	return &Ticket{CallID: callID, Offers: ch}, nil
+}
+
+// EndTalk tells the live state at once that agent left a call that goes on
+// without her (she transferred it, cancelled a consultation, left or was
+// dropped from a three-way call): her wrap-up starts.
+func (s *Service) EndTalk(callID, agent string) {
+	now := s.Now()
+	s.mu.Lock()
+	a := s.acd.Agent(agent)
+	if a.State == Talking && a.CallID == callID {
+		_ = a.Do(ActHangup, now, callID, "", s.opts.WrapUp)
+		s.publishStateLocked(agent, now)
+	}
+	pops := s.dispatchLocked(now)
+	s.mu.Unlock()
+	s.screenPops(context.Background(), pops)
 }
 
 // Position is the call's 1-based place in its queue (0: not queued).

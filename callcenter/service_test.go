@@ -344,3 +344,72 @@ func TestSSE(t *testing.T) {
 		}
 	}
 }
+
+// TestQueueTransferLive: after a transfer to a queue the call waits there
+// (the transferred event does not take it out again), the first agent
+// starts wrap-up and the agent who answers there is not wrapped up by the
+// transferred event stored after she answered.
+func TestQueueTransferLive(t *testing.T) {
+	database.ForEachTestDB(t, func(t *testing.T, db *database.DB) {
+		clock := &fakeClock{t: t0}
+		s, err := New(context.Background(), db, Options{DataDir: t.TempDir(), Now: clock.Now, WrapUp: 20 * time.Second,
+			Queues: []Queue{{Name: "general"}, {Name: "english"}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx := context.Background()
+		for _, a := range []string{"li", "zhang"} {
+			if _, err := s.AgentDo(a, ActLogin, ""); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := s.SetSkills("zhang", []string{"english"}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.AgentDo("zhang", ActNotReady, "会议"); err != nil {
+			t.Fatal(err)
+		}
+		e := offered("c1", "13800000001", 0)
+		e.Queue = "general"
+		if _, err := s.Record(ctx, e); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.Record(ctx, answered("c1", "li", 2)); err != nil {
+			t.Fatal(err)
+		}
+		clock.Add(30 * time.Second)
+		tr := Event{Type: EvTransferred, CallID: "c1", At: clock.Now(), Target: "queue:english"}
+		s.EndTalk("c1", "li")
+		tk, err := s.Requeue("c1", "13800000001", "english", t0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if a := s.Agent("li"); a.State != WrapUp {
+			t.Fatalf("li after the transfer: %+v", a)
+		}
+		clock.Add(time.Second)
+		if _, err := s.AgentDo("zhang", ActReady, ""); err != nil {
+			t.Fatal(err)
+		}
+		as := <-tk.Offers
+		if as.Agent != "zhang" || as.Queue != "english" {
+			t.Fatalf("offer: %+v", as)
+		}
+		clock.Add(time.Second)
+		s.Connected("c1", "zhang")
+		// The batched writer stores the transferred event only now.
+		if _, err := s.Record(ctx, tr); err != nil {
+			t.Fatal(err)
+		}
+		if a := s.Agent("zhang"); a.State != Talking || a.CallID != "c1" {
+			t.Fatalf("zhang after the late transferred event: %+v", a)
+		}
+		c, err := s.Record(ctx, answered("c1", "zhang", 33))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c.State != Transferred || c.Agent != "li" || c.LastAgent != "zhang" {
+			t.Fatalf("record: %+v", c)
+		}
+	})
+}

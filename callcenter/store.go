@@ -66,7 +66,12 @@ CREATE TABLE sip_accounts (
 	ha1 TEXT NOT NULL,
 	updated_at BIGINT NOT NULL
 );
-CREATE INDEX sip_accounts_user ON sip_accounts (user_id)`}}
+CREATE INDEX sip_accounts_user ON sip_accounts (user_id)`}, {Version: 3, Name: "transfers and three-way calls", SQL: `
+ALTER TABLE calls ADD COLUMN last_agent TEXT NOT NULL DEFAULT '';
+ALTER TABLE calls ADD COLUMN conference TEXT NOT NULL DEFAULT '';
+ALTER TABLE calls ADD COLUMN conference_seconds INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE calls ADD COLUMN conference_started_at BIGINT;
+UPDATE calls SET last_agent = agent WHERE state = 'answered'`}}
 
 // Store keeps call records.
 type Store struct{ db *database.DB }
@@ -80,17 +85,23 @@ func Open(ctx context.Context, db *database.DB) (*Store, error) {
 }
 
 const cols = `id, call_id, caller, queue, agent, state, arrived_at, answered_at, ended_at, wait_seconds, talk_seconds, satisfaction, target,
-	menu_seconds, hold_seconds, wrap_seconds, hold_started_at, recording`
+	menu_seconds, hold_seconds, wrap_seconds, hold_started_at, recording,
+	last_agent, conference, conference_seconds, conference_started_at`
 
 func scan(row interface{ Scan(...any) error }) (*Call, error) {
 	var c Call
 	var arrived int64
-	var answered, ended, held sql.NullInt64
+	var answered, ended, held, conf sql.NullInt64
 	var state string
 	if err := row.Scan(&c.ID, &c.CallID, &c.Caller, &c.Queue, &c.Agent, &state, &arrived, &answered, &ended,
 		&c.WaitSeconds, &c.TalkSeconds, &c.Satisfaction, &c.Target,
-		&c.MenuSeconds, &c.HoldSeconds, &c.WrapSeconds, &held, &c.Recording); err != nil {
+		&c.MenuSeconds, &c.HoldSeconds, &c.WrapSeconds, &held, &c.Recording,
+		&c.LastAgent, &c.Conference, &c.ConferenceSeconds, &conf); err != nil {
 		return nil, err
+	}
+	if conf.Valid {
+		t := time.UnixMilli(conf.Int64)
+		c.ConferenceStarted = &t
 	}
 	if held.Valid {
 		t := time.UnixMilli(held.Int64)
@@ -175,9 +186,11 @@ func (s *Store) recordTx(ctx context.Context, tx *database.Tx, e Event) (*Call, 
 		}
 	} else {
 		_, err = tx.Exec(ctx, `UPDATE calls SET agent = ?, state = ?, answered_at = ?, ended_at = ?, wait_seconds = ?, talk_seconds = ?,
-			satisfaction = ?, target = ?, hold_seconds = ?, wrap_seconds = ?, hold_started_at = ?, recording = ? WHERE id = ?`,
+			satisfaction = ?, target = ?, hold_seconds = ?, wrap_seconds = ?, hold_started_at = ?, recording = ?,
+			last_agent = ?, conference = ?, conference_seconds = ?, conference_started_at = ? WHERE id = ?`,
 			c.Agent, string(c.State), ms(c.AnsweredAt), ms(c.EndedAt), c.WaitSeconds,
-			c.TalkSeconds, c.Satisfaction, c.Target, c.HoldSeconds, c.WrapSeconds, ms(c.HoldStarted), c.Recording, c.ID)
+			c.TalkSeconds, c.Satisfaction, c.Target, c.HoldSeconds, c.WrapSeconds, ms(c.HoldStarted), c.Recording,
+			c.LastAgent, c.Conference, c.ConferenceSeconds, ms(c.ConferenceStarted), c.ID)
 	}
 	if err != nil {
 		return nil, err
