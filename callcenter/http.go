@@ -34,7 +34,12 @@ import (
 //	GET  /{id}                     one call record
 //	GET  /{id}/recording           the call's stereo WAV (admin, supervisor, analyst, the agent who took it)
 //	POST /{id}/hold, /{id}/resume  hold music for the caller and back (built-in engine)
-//	POST /{id}/transfer            {"to": "agent:wang" | "12333"} blind transfer (built-in engine)
+//	POST /{id}/transfer            {"to": "agent:wang" | "12333" | "queue:english"} blind transfer, or to another queue (built-in engine)
+//	POST /{id}/consult             {"to": "agent:wang" | "12333"} attended transfer: caller on hold, agent speaks with the target first
+//	POST /{id}/consult/complete    the caller goes to the consulted party; the agent is released (wrap-up)
+//	POST /{id}/consult/cancel      the consulted party is hung up; the caller is back with the agent
+//	POST /{id}/conference          {"to": "agent:wang" | "12333"} three-way call (三方通话)
+//	POST /{id}/conference/drop     the third party is hung up; the two-way call goes on
 func (s *Service) Routes(r chi.Router) {
 	r.Get("/", s.httpList)
 	r.Get("/stats", s.httpStats)
@@ -54,6 +59,11 @@ func (s *Service) Routes(r chi.Router) {
 	r.Post("/{id}/hold", s.httpControl)
 	r.Post("/{id}/resume", s.httpControl)
 	r.Post("/{id}/transfer", s.httpControl)
+	r.Post("/{id}/consult", s.httpControl)
+	r.Post("/{id}/consult/complete", s.httpControl)
+	r.Post("/{id}/consult/cancel", s.httpControl)
+	r.Post("/{id}/conference", s.httpControl)
+	r.Post("/{id}/conference/drop", s.httpControl)
 }
 
 // httpControl holds, resumes or transfers a connected call: the agent on
@@ -74,19 +84,44 @@ func (s *Service) httpControl(w http.ResponseWriter, r *http.Request) {
 		writeError(w, err)
 		return
 	}
-	action := r.URL.Path[strings.LastIndex(r.URL.Path, "/")+1:]
+	action := ""
+	if rc := chi.RouteContext(r.Context()); rc != nil {
+		p := rc.RoutePattern()
+		action = p[strings.LastIndex(p, "{id}/")+len("{id}/"):]
+	}
+	to := func() (string, error) {
+		var body struct {
+			To string `json:"to"`
+		}
+		err := decode(r, &body)
+		return strings.TrimSpace(body.To), err
+	}
+	var target string
 	switch action {
 	case "hold":
 		err = ctl.Hold()
 	case "resume":
 		err = ctl.Resume()
 	case "transfer":
-		var body struct {
-			To string `json:"to"`
+		if target, err = to(); err == nil {
+			err = ctl.Transfer(target)
 		}
-		if err = decode(r, &body); err == nil {
-			err = ctl.Transfer(strings.TrimSpace(body.To))
+	case "consult":
+		if target, err = to(); err == nil {
+			err = ctl.Consult(target)
 		}
+	case "consult/complete":
+		err = ctl.CompleteTransfer()
+	case "consult/cancel":
+		err = ctl.CancelConsult()
+	case "conference":
+		if target, err = to(); err == nil {
+			err = ctl.Conference(target)
+		}
+	case "conference/drop":
+		err = ctl.DropConference()
+	default:
+		err = hotline.Errorf(hotline.ENOTFOUND, "未知的通话操作", "unknown call action")
 	}
 	if err != nil {
 		writeError(w, err)

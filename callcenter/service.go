@@ -371,8 +371,22 @@ func (s *Service) Release(agent, callID string) {
 type CallControl interface {
 	Hold() error
 	Resume() error
-	// Transfer (blind) to "agent:NAME" or an outside number such as 12333.
+	// Transfer (blind) to "agent:NAME", an outside number such as 12333,
+	// or "queue:NAME" (the caller waits in that queue for its agents).
 	Transfer(to string) error
+	// Consult starts an attended transfer: the caller hears hold music
+	// while the agent is connected with to ("agent:NAME" or a number); it
+	// returns once to answered (or with an error, the caller back with the
+	// agent). CompleteTransfer bridges the caller with to and releases the
+	// agent; CancelConsult hangs to up and brings the caller back.
+	Consult(to string) error
+	CompleteTransfer() error
+	CancelConsult() error
+	// Conference adds to as a third party (三方通话): caller, agent and to
+	// all hear each other. DropConference hangs the third party up and
+	// the two-way call goes on.
+	Conference(to string) error
+	DropConference() error
 }
 
 // RegisterControl makes a call controllable from the desk while it is

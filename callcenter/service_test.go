@@ -345,6 +345,67 @@ func TestSSE(t *testing.T) {
 	}
 }
 
+// fakeControl records the commands the HTTP API passes to the engine.
+type fakeControl struct {
+	mu   sync.Mutex
+	done []string
+}
+
+func (f *fakeControl) do(s string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.done = append(f.done, s)
+	return nil
+}
+func (f *fakeControl) Hold() error                { return f.do("hold") }
+func (f *fakeControl) Resume() error              { return f.do("resume") }
+func (f *fakeControl) Transfer(to string) error   { return f.do("transfer " + to) }
+func (f *fakeControl) Consult(to string) error    { return f.do("consult " + to) }
+func (f *fakeControl) CompleteTransfer() error    { return f.do("complete") }
+func (f *fakeControl) CancelConsult() error       { return f.do("cancel") }
+func (f *fakeControl) Conference(to string) error { return f.do("conference " + to) }
+func (f *fakeControl) DropConference() error      { return f.do("drop") }
+
+// TestCallControlHTTP: the during-call routes reach the engine's control
+// for the agent on the call (and supervisors), nobody else.
+func TestCallControlHTTP(t *testing.T) {
+	database.ForEachTestDB(t, func(t *testing.T, db *database.DB) {
+		s, clock := newTestService(t, db)
+		h := api(s)
+		ctx := context.Background()
+		for _, e := range []Event{offered("c1", "13800000001", 0), answered("c1", "li", 3)} {
+			e.Queue = DefaultQueue
+			if _, err := s.Record(ctx, e); err != nil {
+				t.Fatal(err)
+			}
+		}
+		f := &fakeControl{}
+		defer s.RegisterControl("c1", f)()
+		clock.Add(10 * time.Second)
+		for i, st := range []struct {
+			user, path, body string
+			status           int
+		}{
+			{"li", "/api/v1/calls/c1/consult", `{"to":"agent:wang"}`, 200},
+			{"li", "/api/v1/calls/c1/consult/complete", ``, 200},
+			{"li", "/api/v1/calls/c1/consult/cancel", ``, 200},
+			{"li", "/api/v1/calls/c1/conference", `{"to":"12333"}`, 200},
+			{"li", "/api/v1/calls/c1/conference/drop", ``, 200},
+			{"boss", "/api/v1/calls/c1/transfer", `{"to":"queue:english"}`, 200},
+			{"li", "/api/v1/calls/c1/conference", `{"to":1}`, 400},
+			{"wang", "/api/v1/calls/c1/consult", `{"to":"agent:zhao"}`, 404},
+		} {
+			if code, out := do(t, h, st.user, "POST", st.path, st.body); code != st.status {
+				t.Fatalf("step %d %s as %s: %d %v", i, st.path, st.user, code, out)
+			}
+		}
+		want := "consult agent:wang,complete,cancel,conference 12333,drop,transfer queue:english"
+		if got := strings.Join(f.done, ","); got != want {
+			t.Fatalf("commands: %s, want %s", got, want)
+		}
+	})
+}
+
 // TestQueueTransferLive: after a transfer to a queue the call waits there
 // (the transferred event does not take it out again), the first agent
 // starts wrap-up and the agent who answers there is not wrapped up by the

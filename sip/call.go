@@ -18,7 +18,6 @@ import (
 	"github.com/emiago/diago/media"
 	siplib "github.com/emiago/sipgo/sip"
 
-	"github.com/hotline12345/hotline"
 	"github.com/hotline12345/hotline/callcenter"
 )
 
@@ -34,6 +33,8 @@ type call struct {
 
 	sinkMu sync.Mutex
 	sink   io.Writer // where the caller's audio goes (the agent), nil: nowhere
+
+	toCaller io.Writer // the caller's audio writer (through the recorder), serialised
 
 	readerDone chan struct{}
 	rec        *diago.AudioStereoRecordingWav
@@ -89,7 +90,8 @@ func (c *call) run(parent context.Context) {
 	// Prompts and the bridged party both write to the caller; a hold or a
 	// transfer switches between them, so writes are serialised.
 	if w, err := in.AudioWriter(); err == nil {
-		in.SetAudioWriter(&lockedWriter{w: w})
+		c.toCaller = &lockedWriter{w: w}
+		in.SetAudioWriter(c.toCaller)
 	}
 	if err := c.startReader(); err != nil {
 		c.e.log.Warn("media reader", "call", c.id, "err", err)
@@ -113,10 +115,11 @@ func (c *call) run(parent context.Context) {
 	c.record(callcenter.Event{Type: callcenter.EvOffered, At: arrived, Caller: c.caller, Queue: queue,
 		MenuSeconds: int(c.svc.Now().Sub(arrived) / time.Second)})
 	c.recorded.Store(true)
-	if ctx.Err() != nil {
-		return
+	// A transfer to another queue brings the caller back here, in line
+	// at her original arrival.
+	for requeued := false; queue != "" && ctx.Err() == nil; requeued = true {
+		queue = c.queue(ctx, queue, arrived, requeued)
 	}
-	c.queue(ctx, queue, arrived)
 }
 
 // finish ends the call: hang up if still up, stop the media, close the
@@ -344,16 +347,25 @@ type ringResult struct {
 }
 
 // queue waits for an agent with comfort messages and position, offering a
-// call-back under overload.
-func (c *call) queue(ctx context.Context, queue string, arrived time.Time) {
-	tk, err := c.svc.Enqueue(c.id, c.caller, queue)
+// call-back under overload. A call an agent transferred here (requeued)
+// hears the transfer prompt first and is not offered a call-back. It
+// returns the next queue when the agent who answers transfers the call to
+// one ("": the call is over).
+func (c *call) queue(ctx context.Context, queue string, arrived time.Time, requeued bool) string {
+	var tk *callcenter.Ticket
+	var err error
+	if requeued {
+		tk, err = c.svc.Requeue(c.id, c.caller, queue, arrived)
+	} else {
+		tk, err = c.svc.Enqueue(c.id, c.caller, queue)
+	}
 	if err != nil {
 		c.e.log.Warn("enqueue", "call", c.id, "err", err)
-		return
+		return ""
 	}
 	defer c.svc.Leave(c.id)
 
-	overloaded := c.svc.Overloaded()
+	overloaded := !requeued && c.svc.Overloaded()
 	cbAfter := c.svc.OverloadConfig().CallbackAfter
 	var offered atomic.Bool
 	first := true
@@ -362,8 +374,11 @@ func (c *call) queue(ctx context.Context, queue string, arrived time.Time) {
 		if first && overloaded {
 			names = append(names, "overload") // the topical announcement first
 		}
+		if first && requeued {
+			names = append(names, "transfer")
+		}
 		first = false
-		if (overloaded || c.svc.Overloaded()) && c.svc.Now().Sub(arrived) >= cbAfter {
+		if !requeued && (overloaded || c.svc.Overloaded()) && c.svc.Now().Sub(arrived) >= cbAfter {
 			offered.Store(true)
 			names = append(names, "callback_offer")
 		}
@@ -404,7 +419,7 @@ func (c *call) queue(ctx context.Context, queue string, arrived time.Time) {
 	for {
 		select {
 		case <-ctx.Done():
-			return // finish records the end: abandoned, call-back task
+			return "" // finish records the end: abandoned, call-back task
 		case as := <-tk.Offers:
 			if ringing {
 				c.svc.NoAnswer(c.id, as.Agent)
@@ -422,8 +437,7 @@ func (c *call) queue(ctx context.Context, queue string, arrived time.Time) {
 				continue
 			}
 			pl.Stop()
-			c.talk(ctx, r.agent, r.dialog)
-			return
+			return c.talk(ctx, r.agent, r.dialog)
 		case k := <-c.dtmf:
 			if k == '1' && offered.Load() {
 				waitRing()
@@ -431,7 +445,7 @@ func (c *call) queue(ctx context.Context, queue string, arrived time.Time) {
 				c.record(callcenter.Event{Type: callcenter.EvCallback})
 				c.ended.Store(true)
 				c.play(ctx, nil, "callback_ok")
-				return
+				return ""
 			}
 		}
 	}
@@ -463,217 +477,6 @@ func (c *call) ringURI(ctx context.Context, agent string, uri siplib.Uri) ringRe
 		return ringResult{agent: agent, err: err}
 	}
 	return ringResult{agent: agent, dialog: d}
-}
-
-// leg is the other party bridged with the caller (an agent, or an outside
-// number after a transfer).
-type leg struct {
-	out     *diago.DialogClientSession
-	w       io.Writer
-	paused  atomic.Bool
-	fwdDone chan struct{}
-}
-
-// bridge connects the caller with out: caller audio to out through the
-// reader's sink, out's audio to the caller here.
-func (c *call) bridge(out *diago.DialogClientSession) (*leg, error) {
-	outW, err1 := out.AudioWriter()
-	outR, err2 := out.AudioReader()
-	inW, err3 := c.in.AudioWriter()
-	if err := errors.Join(err1, err2, err3); err != nil {
-		return nil, err
-	}
-	l := &leg{out: out, w: outW, fwdDone: make(chan struct{})}
-	c.setSink(outW)
-	go func() {
-		defer close(l.fwdDone)
-		buf := make([]byte, media.RTPBufSize)
-		for {
-			n, err := outR.Read(buf)
-			if err != nil {
-				return
-			}
-			if n < 40 || l.paused.Load() {
-				continue
-			}
-			if _, err := inW.Write(buf[:n]); err != nil {
-				return
-			}
-		}
-	}()
-	return l, nil
-}
-
-// end hangs the leg up (if hangup) and waits for its forwarder.
-func (c *call) endLeg(l *leg, hangup bool) {
-	c.setSink(nil)
-	if hangup {
-		hctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		_ = l.out.Hangup(hctx)
-		cancel()
-	}
-	_ = l.out.Close()
-	<-l.fwdDone
-}
-
-type command struct {
-	kind  string // hold, resume, transfer
-	to    string
-	reply chan error
-}
-
-// control is the desk's handle on a connected call; commands run in the
-// call's own goroutine.
-type control struct {
-	cmds chan command
-	done chan struct{}
-}
-
-func (k *control) send(cmd command) error {
-	cmd.reply = make(chan error, 1)
-	select {
-	case k.cmds <- cmd:
-	case <-k.done:
-		return hotline.Errorf(hotline.EUNPROCESSABLE, "通话已结束", "the call has ended")
-	}
-	select {
-	case err := <-cmd.reply:
-		return err
-	case <-k.done:
-		return hotline.Errorf(hotline.EUNPROCESSABLE, "通话已结束", "the call has ended")
-	}
-}
-
-func (k *control) Hold() error              { return k.send(command{kind: "hold"}) }
-func (k *control) Resume() error            { return k.send(command{kind: "resume"}) }
-func (k *control) Transfer(to string) error { return k.send(command{kind: "transfer", to: to}) }
-
-// talk bridges caller and agent until one hangs up, carrying out hold,
-// resume and transfer commands from the desk; when the agent (or the
-// transfer's target) hangs up first the caller is asked for satisfaction.
-func (c *call) talk(ctx context.Context, agent string, out *diago.DialogClientSession) {
-	c.svc.Connected(c.id, agent)
-	c.record(callcenter.Event{Type: callcenter.EvAnswered, Agent: agent})
-	l, err := c.bridge(out)
-	if err != nil {
-		c.e.log.Warn("bridge", "call", c.id, "err", err)
-		_ = out.Close()
-		return
-	}
-	k := &control{cmds: make(chan command), done: make(chan struct{})}
-	unregister := c.svc.RegisterControl(c.id, k)
-	defer func() { unregister(); close(k.done) }()
-	var held *player
-	for {
-		select {
-		case <-ctx.Done(): // the caller hung up (or shutdown)
-			held.Stop()
-			c.endLeg(l, true)
-			c.record(callcenter.Event{Type: callcenter.EvEnded})
-			c.ended.Store(true)
-			return
-		case <-l.out.Context().Done(): // the agent hung up
-			held.Stop()
-			c.endLeg(l, false)
-			c.record(callcenter.Event{Type: callcenter.EvEnded})
-			c.ended.Store(true)
-			c.satisfaction(ctx)
-			return
-		case cmd := <-k.cmds:
-			switch cmd.kind {
-			case "hold":
-				if held == nil {
-					l.paused.Store(true)
-					c.setSink(nil)
-					held = c.startPlayer(ctx, func() []string { return []string{"hold"} })
-					c.record(callcenter.Event{Type: callcenter.EvHold})
-				}
-				cmd.reply <- nil
-			case "resume":
-				if held != nil {
-					held.Stop()
-					held = nil
-					l.paused.Store(false)
-					c.setSink(l.w)
-					c.record(callcenter.Event{Type: callcenter.EvResume})
-				}
-				cmd.reply <- nil
-			case "transfer":
-				nl, err := c.transfer(ctx, l, &held, cmd.to)
-				if err == nil {
-					l = nl
-				}
-				cmd.reply <- err
-			}
-		}
-	}
-}
-
-// transfer rings the target while the caller hears the transfer prompt and
-// hold music; on answer the old leg is hung up and the caller bridged to
-// the target. On failure the caller is back with the agent.
-func (c *call) transfer(ctx context.Context, l *leg, held **player, to string) (*leg, error) {
-	var uri siplib.Uri
-	agent := ""
-	switch {
-	case strings.HasPrefix(to, "agent:"):
-		agent = strings.TrimPrefix(to, "agent:")
-		b := c.e.reg.lookupBinding(agent)
-		if b == nil {
-			return nil, hotline.Errorf(hotline.EUNPROCESSABLE, "坐席%s的话机未注册", "agent %s has no registered phone", agent, agent)
-		}
-		if err := c.svc.Reserve(agent, c.id); err != nil {
-			return nil, err
-		}
-		uri = b.contact
-	case isNumber(to):
-		if c.e.cfg.Trunk == "" {
-			return nil, hotline.Errorf(hotline.EUNPROCESSABLE, "未配置外线中继，不能转接外部号码", "no outside trunk configured (Config.Trunk)")
-		}
-		if err := siplib.ParseUri("sip:"+to+"@"+c.e.cfg.Trunk, &uri); err != nil {
-			return nil, hotline.Errorf(hotline.EINVALID, "外线中继地址无效", "bad trunk address")
-		}
-	default:
-		return nil, hotline.Errorf(hotline.EINVALID, "转接目标须为agent:用户名或电话号码", `transfer target must be "agent:NAME" or a number`)
-	}
-	if *held == nil {
-		l.paused.Store(true)
-		c.setSink(nil)
-	} else {
-		(*held).Stop()
-	}
-	first := true
-	music := c.startPlayer(ctx, func() []string {
-		if first {
-			first = false
-			return []string{"transfer", "hold"}
-		}
-		return []string{"hold"}
-	})
-	rctx, cancel := context.WithTimeout(ctx, c.svc.Options().RingTimeout)
-	r := c.ringURI(rctx, agent, uri)
-	cancel()
-	music.Stop()
-	*held = nil
-	if r.err != nil {
-		if agent != "" {
-			c.svc.Release(agent, c.id)
-		}
-		l.paused.Store(false)
-		c.setSink(l.w)
-		return nil, hotline.Errorf(hotline.EUNPROCESSABLE, "转接对象未应答", "the transfer target did not answer")
-	}
-	if agent != "" {
-		c.svc.Connected(c.id, agent)
-	}
-	c.record(callcenter.Event{Type: callcenter.EvTransferred, Target: to, Agent: agent})
-	c.endLeg(l, true)
-	nl, err := c.bridge(r.dialog)
-	if err != nil {
-		_ = r.dialog.Close()
-		return nil, err
-	}
-	return nl, nil
 }
 
 func isNumber(s string) bool {

@@ -14,8 +14,11 @@
 //
 // One call is one goroutine running the call's script (call.run), plus one
 // goroutine reading the caller's audio (DTMF detection, forwarding to the
-// agent, recording), one forwarding the agent's audio while bridged and one
-// playing prompts while queued. All of them end with the call; Serve
+// agent, recording), one forwarding the audio of each party on the agent
+// side (the agent; during an attended transfer or a three-way call the
+// second or third party too), one playing prompts while queued or on hold,
+// and during a three-way call one mixer output per participant (see
+// mixer). All of them end with the call; Serve
 // returns only after every call has ended and every goroutine has exited.
 //
 // Capacity: audio is relayed and recorded in user space (no transcoding,

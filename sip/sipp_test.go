@@ -243,7 +243,7 @@ func startEngine(t *testing.T, opts callcenter.Options, cfg Config) *harness {
 		t.Fatal(err)
 	}
 	h := &harness{t: t, svc: svc, eng: eng, addr: fmt.Sprintf("127.0.0.1:%d", freePort(t)), dir: t.TempDir(), done: make(chan error, 1)}
-	for _, f := range []string{"register.xml", "register_refused.xml", "agent_answer.xml", "agent_hungup.xml", "agent_noanswer.xml", "caller_keys.xml", "caller_hangup.xml"} {
+	for _, f := range []string{"register.xml", "register_refused.xml", "agent_answer.xml", "agent_hungup.xml", "agent_noanswer.xml", "agent_busy.xml", "caller_keys.xml", "caller_hangup.xml"} {
 		b, err := os.ReadFile(filepath.Join("testdata", f))
 		if err != nil {
 			t.Fatal(err)
@@ -313,7 +313,11 @@ func tail(s string) string {
 // phone starts sipp as an agent's phone running scenario for calls calls;
 // the returned function waits for it.
 func (h *harness) phone(scenario string, port, calls int, talk time.Duration) func() error {
-	dir := h.dir
+	return h.phoneIn(h.dir, scenario, port, calls, talk)
+}
+
+// phoneIn is phone run in dir (a party's directory, see party).
+func (h *harness) phoneIn(dir, scenario string, port, calls int, talk time.Duration) func() error {
 	ch := make(chan error, 1)
 	go func() {
 		out, err := h.sipp(context.Background(), dir, "-sf", scenario, "-p", fmt.Sprint(port), "-mp", fmt.Sprint(nextMediaPort()),
@@ -720,4 +724,823 @@ func TestTransferOutside(t *testing.T) {
 		t.Fatalf("record: %+v", c)
 	}
 	h.stop()
+}
+
+// ---- During the call: attended transfer, transfer to a queue, three-way.
+//
+// These tests check the audio itself. Each party (a sipp caller or phone)
+// sends its own tone (caller 400 Hz, first agent 1000 Hz, second agent or
+// third party 1700 Hz: bin-aligned for 20 ms frames, and no low-order
+// intermodulation product of two of them falls on the third), while its
+// SDP points the engine's RTP at a UDP socket of the test (rtpSink), which
+// keeps every frame with its arrival time. Who heard whom in each phase is
+// then counted frame by frame with the Goertzel algorithm. The prompts are
+// silent in tests, so a tone heard where none should be is a leak.
+
+const (
+	toneCaller = 400
+	toneAgent  = 1000
+	toneThird  = 1700
+)
+
+// tonePackets is seconds of a freq Hz tone in PCMU, 20 ms a packet.
+func tonePackets(freq float64, seconds int) [][]byte {
+	var out [][]byte
+	n := 0
+	for i := 0; i < seconds*50; i++ {
+		payload := make([]byte, 160)
+		for j := range payload {
+			payload[j] = linearToUlaw(int16(3000 * math.Sin(2*math.Pi*freq*float64(n)/8000)))
+			n++
+		}
+		out = append(out, rtpPacket(0, i == 0, uint16(i), uint32(i*160), payload))
+	}
+	return out
+}
+
+func ulawToLinear(u byte) int16 {
+	u = ^u
+	t := (int(u&0x0f) << 3) + 0x84
+	t <<= (u & 0x70) >> 4
+	if u&0x80 != 0 {
+		return int16(0x84 - t)
+	}
+	return int16(t - 0x84)
+}
+
+func alawToLinear(a byte) int16 {
+	a ^= 0x55
+	t := int(a&0x0f) << 4
+	seg := int(a&0x70) >> 4
+	switch seg {
+	case 0:
+		t += 8
+	case 1:
+		t += 0x108
+	default:
+		t += 0x108
+		t <<= seg - 1
+	}
+	if a&0x80 != 0 {
+		return int16(t)
+	}
+	return int16(-t)
+}
+
+// toneLevel is the amplitude of the freq component of a frame (Goertzel).
+func toneLevel(pcm []int16, freq float64) float64 {
+	if len(pcm) == 0 {
+		return 0
+	}
+	w := 2 * math.Pi * freq / 8000
+	coeff := 2 * math.Cos(w)
+	var s1, s2 float64
+	for _, x := range pcm {
+		s0 := float64(x) + coeff*s1 - s2
+		s2, s1 = s1, s0
+	}
+	power := s1*s1 + s2*s2 - coeff*s1*s2
+	return 2 * math.Sqrt(math.Max(power, 0)) / float64(len(pcm))
+}
+
+type sinkFrame struct {
+	at  time.Time
+	pcm []int16
+}
+
+// rtpSink receives the RTP the engine sends to one party.
+type rtpSink struct {
+	conn   *net.UDPConn
+	mu     sync.Mutex
+	frames []sinkFrame
+	done   chan struct{}
+}
+
+func newSink(t *testing.T) *rtpSink {
+	t.Helper()
+	conn, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &rtpSink{conn: conn, done: make(chan struct{})}
+	go func() {
+		defer close(s.done)
+		buf := make([]byte, 2048)
+		for {
+			n, err := conn.Read(buf)
+			if err != nil {
+				return
+			}
+			if n < 12+80 || buf[0]>>6 != 2 {
+				continue
+			}
+			pt := buf[1] & 0x7f
+			if pt != 0 && pt != 8 {
+				continue // telephone-event, RTCP
+			}
+			pcm := make([]int16, n-12)
+			for i, b := range buf[12:n] {
+				if pt == 0 {
+					pcm[i] = ulawToLinear(b)
+				} else {
+					pcm[i] = alawToLinear(b)
+				}
+			}
+			s.mu.Lock()
+			s.frames = append(s.frames, sinkFrame{at: time.Now(), pcm: pcm})
+			s.mu.Unlock()
+		}
+	}()
+	t.Cleanup(s.close)
+	return s
+}
+
+func (s *rtpSink) port() int { return s.conn.LocalAddr().(*net.UDPAddr).Port }
+
+func (s *rtpSink) close() {
+	s.conn.Close()
+	<-s.done
+}
+
+// heard counts the frames received in [from, to) that carry freq.
+func (s *rtpSink) heard(from, to time.Time, freq float64) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := 0
+	for _, f := range s.frames {
+		if !f.at.Before(from) && f.at.Before(to) && toneLevel(f.pcm, freq) >= 800 {
+			n++
+		}
+	}
+	return n
+}
+
+// window is a phase of a test call, trimmed of its edges.
+type window struct{ from, to time.Time }
+
+func phase(from, to time.Time) window {
+	return window{from.Add(300 * time.Millisecond), to.Add(-100 * time.Millisecond)}
+}
+
+// expectHeard fails unless the sink heard each of want in at least 20
+// frames (0.4 s) of w, and none of not in more than 2.
+func expectHeard(t *testing.T, who string, s *rtpSink, w window, want, not []float64) {
+	t.Helper()
+	for _, f := range append(append([]float64(nil), want...), not...) {
+		t.Logf("%s: %g Hz in %d frames of %v", who, f, s.heard(w.from, w.to, f), w.to.Sub(w.from).Round(time.Millisecond))
+	}
+	for _, f := range want {
+		if n := s.heard(w.from, w.to, f); n < 20 {
+			t.Errorf("%s heard %g Hz in %d frames of %v, want ≥ 20", who, f, n, w.to.Sub(w.from).Round(time.Millisecond))
+		}
+	}
+	for _, f := range not {
+		if n := s.heard(w.from, w.to, f); n > 2 {
+			t.Errorf("%s heard %g Hz in %d frames of %v, want none", who, f, n, w.to.Sub(w.from).Round(time.Millisecond))
+		}
+	}
+}
+
+// party prepares a sipp working directory for one party: scenario with
+// its SDP pointing the engine's RTP at a new sink, and voice.pcap a tone
+// of freq Hz for seconds.
+func (h *harness) party(scenario string, freq float64, seconds int) (string, *rtpSink) {
+	h.t.Helper()
+	dir := h.t.TempDir()
+	sink := newSink(h.t)
+	b, err := os.ReadFile(filepath.Join("testdata", scenario))
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	x := strings.Replace(string(b), "m=audio [media_port]", fmt.Sprintf("m=audio %d", sink.port()), 1)
+	if x == string(b) {
+		h.t.Fatalf("%s: no m=audio line", scenario)
+	}
+	if err := os.WriteFile(filepath.Join(dir, scenario), []byte(x), 0o644); err != nil {
+		h.t.Fatal(err)
+	}
+	if err := writePcap(filepath.Join(dir, "voice.pcap"), tonePackets(freq, seconds), 20*time.Millisecond); err != nil {
+		h.t.Fatal(err)
+	}
+	return dir, sink
+}
+
+// callerIn runs the caller_hangup scenario from dir (see party).
+func (h *harness) callerIn(dir, number string, hold time.Duration) error {
+	out, err := h.sipp(context.Background(), dir, "-sf", "caller_hangup.xml", "-s", number, "-m", "1", "-d", fmt.Sprint(hold.Milliseconds()),
+		"-p", fmt.Sprint(freePort(h.t)), "-mp", fmt.Sprint(nextMediaPort()), h.addr)
+	if err != nil {
+		return fmt.Errorf("caller %s: %v\n%s", number, err, tail(out))
+	}
+	return nil
+}
+
+func (h *harness) accounts(names ...string) {
+	h.t.Helper()
+	for i, n := range names {
+		if err := h.svc.SetSIPPassword(context.Background(), int64(10+i), n, "secret-"+n); err != nil {
+			h.t.Fatal(err)
+		}
+	}
+}
+
+// talking waits until agent talks and returns the control of her call.
+func (h *harness) talking(agent string) (string, callcenter.CallControl) {
+	h.t.Helper()
+	for i := 0; i < 150; i++ {
+		if a := h.svc.Agent(agent); a.State == callcenter.Talking {
+			if ctl, err := h.svc.Control(a.CallID); err == nil {
+				return a.CallID, ctl
+			}
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	h.t.Fatalf("%s never talked: %+v", agent, h.svc.Agent(agent))
+	return "", nil
+}
+
+func (h *harness) expectState(agent string, want callcenter.AgentState) {
+	h.t.Helper()
+	for i := 0; i < 50; i++ {
+		if h.svc.Agent(agent).State == want {
+			return
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	h.t.Fatalf("%s: %+v, want %s", agent, h.svc.Agent(agent), want)
+}
+
+// callRecord waits for the call's record to be complete (ended, the
+// recording attached).
+func (h *harness) callRecord(callID string) *callcenter.Call {
+	h.t.Helper()
+	var c *callcenter.Call
+	for i := 0; i < 100; i++ {
+		var err error
+		if c, err = h.svc.Store().GetByCallID(context.Background(), callID); err == nil && c.EndedAt != nil && c.Recording != "" {
+			return c
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	h.t.Fatalf("record of %s never completed: %+v", callID, c)
+	return nil
+}
+
+// openSockets counts the process's open sockets (Linux; -1 elsewhere).
+func openSockets() int {
+	fds, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		return -1
+	}
+	n := 0
+	for _, fd := range fds {
+		if l, err := os.Readlink(filepath.Join("/proc/self/fd", fd.Name())); err == nil && strings.HasPrefix(l, "socket:") {
+			n++
+		}
+	}
+	return n
+}
+
+// noLeaks checks, after the engine stopped, that its goroutines ended and
+// its sockets (SIP listeners, every call's RTP) are closed.
+func noLeaks(t *testing.T, goroutines, sockets int) {
+	t.Helper()
+	goroutinesSettle(t, goroutines)
+	if sockets < 0 {
+		return
+	}
+	for i := 0; i < 50; i++ {
+		if openSockets() <= sockets {
+			return
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	t.Fatalf("sockets: %d open, were %d before the engine started", openSockets(), sockets)
+}
+
+// TestAttendedTransfer: li puts the caller on hold and consults wang, who
+// answers; li and wang hear each other, the caller hears neither; li
+// completes the transfer: li is hung up (wrap-up, here ready at once),
+// caller and wang hear each other. The record keeps li as the agent, wang
+// as the last, transferred to agent:wang with the consultation as hold.
+func TestAttendedTransfer(t *testing.T) {
+	needSipp(t)
+	base, sockets := runtime.NumGoroutine(), openSockets()
+	h := startEngine(t, callcenter.Options{}, Config{})
+	h.accounts("li", "wang")
+	liDir, li := h.party("agent_hungup.xml", toneAgent, 20)
+	wangDir, wang := h.party("agent_hungup.xml", toneThird, 20)
+	callerDir, caller := h.party("caller_hangup.xml", toneCaller, 20)
+	liPort, wangPort := freePort(t), freePort(t)
+	waitLi := h.phoneIn(liDir, "agent_hungup.xml", liPort, 1, 0)
+	waitWang := h.phoneIn(wangDir, "agent_hungup.xml", wangPort, 1, 0)
+	time.Sleep(300 * time.Millisecond)
+	if _, err := h.svc.AgentDo("wang", callcenter.ActNotReady, "会议"); err != nil {
+		t.Fatal(err)
+	}
+	for _, a := range []struct {
+		name string
+		port int
+	}{{"li", liPort}, {"wang", wangPort}} {
+		if err := h.register(a.name, "secret-"+a.name, a.port, "200"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	callerDone := make(chan error, 1)
+	go func() { callerDone <- h.callerIn(callerDir, "13600000001", 10*time.Second) }()
+	callID, ctl := h.talking("li")
+	t0 := time.Now()
+	time.Sleep(time.Second)
+	if err := ctl.CompleteTransfer(); err == nil {
+		t.Fatal("complete without a consultation accepted")
+	}
+	if _, err := h.svc.AgentDo("wang", callcenter.ActReady, ""); err != nil {
+		t.Fatal(err)
+	}
+	tc := time.Now()
+	if err := ctl.Consult("agent:wang"); err != nil {
+		t.Fatal(err)
+	}
+	t1 := time.Now()
+	if a := h.svc.Agent("wang"); a.State != callcenter.Talking || a.CallID != callID {
+		t.Fatalf("wang consulted: %+v", a)
+	}
+	if err := ctl.Hold(); err == nil {
+		t.Fatal("hold during a consultation accepted")
+	}
+	time.Sleep(1500 * time.Millisecond)
+	t2 := time.Now()
+	if err := ctl.CompleteTransfer(); err != nil {
+		t.Fatal(err)
+	}
+	t3 := time.Now()
+	h.expectState("li", callcenter.Ready)
+	if err := waitLi(); err != nil { // li got the BYE
+		t.Fatal(err)
+	}
+	time.Sleep(1500 * time.Millisecond)
+	t4 := time.Now()
+	if err := <-callerDone; err != nil {
+		t.Fatal(err)
+	}
+	if err := waitWang(); err != nil {
+		t.Fatal(err)
+	}
+	talk, consult, after := phase(t0, tc), phase(t1, t2), phase(t3, t4)
+	expectHeard(t, "li talking", li, talk, []float64{toneCaller}, nil)
+	expectHeard(t, "caller talking", caller, talk, []float64{toneAgent}, nil)
+	expectHeard(t, "li consulting", li, consult, []float64{toneThird}, []float64{toneCaller})
+	expectHeard(t, "wang consulted", wang, consult, []float64{toneAgent}, []float64{toneCaller})
+	expectHeard(t, "caller on hold", caller, consult, nil, []float64{toneAgent, toneThird})
+	expectHeard(t, "caller after the transfer", caller, after, []float64{toneThird}, []float64{toneAgent})
+	expectHeard(t, "wang after the transfer", wang, after, []float64{toneCaller}, []float64{toneAgent})
+	c := h.callRecord(callID)
+	if c.State != callcenter.Transferred || c.Agent != "li" || c.LastAgent != "wang" || c.Target != "agent:wang" || c.HoldSeconds < 1 || c.HoldStarted != nil {
+		t.Fatalf("record: %+v", c)
+	}
+	for _, name := range []string{"li", "wang"} {
+		h.expectState(name, callcenter.Ready)
+	}
+	h.stop()
+	li.close()
+	wang.close()
+	caller.close()
+	noLeaks(t, base, sockets)
+}
+
+// TestAttendedTransferCancelled: li consults wang, then cancels: wang is
+// hung up and ready again, caller and li hear each other again, wang never
+// heard the caller.
+func TestAttendedTransferCancelled(t *testing.T) {
+	needSipp(t)
+	base, sockets := runtime.NumGoroutine(), openSockets()
+	h := startEngine(t, callcenter.Options{}, Config{})
+	h.accounts("li", "wang")
+	liDir, li := h.party("agent_hungup.xml", toneAgent, 20)
+	wangDir, wang := h.party("agent_hungup.xml", toneThird, 20)
+	callerDir, caller := h.party("caller_hangup.xml", toneCaller, 20)
+	liPort, wangPort := freePort(t), freePort(t)
+	waitLi := h.phoneIn(liDir, "agent_hungup.xml", liPort, 1, 0)
+	waitWang := h.phoneIn(wangDir, "agent_hungup.xml", wangPort, 1, 0)
+	time.Sleep(300 * time.Millisecond)
+	if _, err := h.svc.AgentDo("wang", callcenter.ActNotReady, "会议"); err != nil {
+		t.Fatal(err)
+	}
+	if err := h.register("li", "secret-li", liPort, "200"); err != nil {
+		t.Fatal(err)
+	}
+	if err := h.register("wang", "secret-wang", wangPort, "200"); err != nil {
+		t.Fatal(err)
+	}
+	callerDone := make(chan error, 1)
+	go func() { callerDone <- h.callerIn(callerDir, "13600000002", 8*time.Second) }()
+	callID, ctl := h.talking("li")
+	if _, err := h.svc.AgentDo("wang", callcenter.ActReady, ""); err != nil {
+		t.Fatal(err)
+	}
+	if err := ctl.Consult("agent:wang"); err != nil {
+		t.Fatal(err)
+	}
+	t1 := time.Now()
+	time.Sleep(1200 * time.Millisecond)
+	t2 := time.Now()
+	if err := ctl.CancelConsult(); err != nil {
+		t.Fatal(err)
+	}
+	t3 := time.Now()
+	if err := waitWang(); err != nil { // wang got the BYE
+		t.Fatal(err)
+	}
+	h.expectState("wang", callcenter.Ready)
+	if a := h.svc.Agent("li"); a.State != callcenter.Talking || a.CallID != callID {
+		t.Fatalf("li after the cancel: %+v", a)
+	}
+	time.Sleep(1500 * time.Millisecond)
+	t4 := time.Now()
+	if err := <-callerDone; err != nil {
+		t.Fatal(err)
+	}
+	if err := waitLi(); err != nil {
+		t.Fatal(err)
+	}
+	consult, back := phase(t1, t2), phase(t3, t4)
+	expectHeard(t, "li consulting", li, consult, []float64{toneThird}, []float64{toneCaller})
+	expectHeard(t, "caller on hold", caller, consult, nil, []float64{toneAgent, toneThird})
+	expectHeard(t, "li after the cancel", li, back, []float64{toneCaller}, []float64{toneThird})
+	expectHeard(t, "caller after the cancel", caller, back, []float64{toneAgent}, []float64{toneThird})
+	if n := wang.heard(t1.Add(-time.Hour), time.Now(), toneCaller); n > 2 {
+		t.Errorf("wang heard the caller in %d frames", n)
+	}
+	c := h.callRecord(callID)
+	if c.State != callcenter.Answered || c.Agent != "li" || c.LastAgent != "li" || c.Target != "" || c.HoldSeconds < 1 {
+		t.Fatalf("record: %+v", c)
+	}
+	h.stop()
+	li.close()
+	wang.close()
+	caller.close()
+	noLeaks(t, base, sockets)
+}
+
+// TestConsultNotAnswered: wang's phone rings out, then the department
+// reached through the trunk refuses (486): each time the consultation
+// fails and the caller is back with li, hearing her.
+func TestConsultNotAnswered(t *testing.T) {
+	needSipp(t)
+	base, sockets := runtime.NumGoroutine(), openSockets()
+	trunkPort := freePort(t)
+	h := startEngine(t, callcenter.Options{RingTimeout: time.Second}, Config{Trunk: fmt.Sprintf("127.0.0.1:%d", trunkPort)})
+	h.accounts("li", "wang")
+	liDir, li := h.party("agent_hungup.xml", toneAgent, 20)
+	callerDir, caller := h.party("caller_hangup.xml", toneCaller, 20)
+	liPort, wangPort := freePort(t), freePort(t)
+	waitLi := h.phoneIn(liDir, "agent_hungup.xml", liPort, 1, 0)
+	waitWang := h.phone("agent_noanswer.xml", wangPort, 1, 0)
+	waitTrunk := h.phone("agent_busy.xml", trunkPort, 1, 0)
+	time.Sleep(300 * time.Millisecond)
+	if _, err := h.svc.AgentDo("wang", callcenter.ActNotReady, "会议"); err != nil {
+		t.Fatal(err)
+	}
+	if err := h.register("li", "secret-li", liPort, "200"); err != nil {
+		t.Fatal(err)
+	}
+	if err := h.register("wang", "secret-wang", wangPort, "200"); err != nil {
+		t.Fatal(err)
+	}
+	callerDone := make(chan error, 1)
+	go func() { callerDone <- h.callerIn(callerDir, "13600000003", 8*time.Second) }()
+	callID, ctl := h.talking("li")
+	if _, err := h.svc.AgentDo("wang", callcenter.ActReady, ""); err != nil {
+		t.Fatal(err)
+	}
+	if err := ctl.Consult("agent:wang"); err == nil {
+		t.Fatal("consultation with a phone that never answers succeeded")
+	}
+	if err := waitWang(); err != nil { // rang, was cancelled
+		t.Fatal(err)
+	}
+	h.expectState("wang", callcenter.Ready)
+	if err := ctl.Consult("12333"); err == nil {
+		t.Fatal("consultation refused with 486 succeeded")
+	}
+	if err := waitTrunk(); err != nil {
+		t.Fatal(err)
+	}
+	t3 := time.Now()
+	if a := h.svc.Agent("li"); a.State != callcenter.Talking || a.CallID != callID {
+		t.Fatalf("li after the failed consultations: %+v", a)
+	}
+	time.Sleep(1500 * time.Millisecond)
+	t4 := time.Now()
+	if err := <-callerDone; err != nil {
+		t.Fatal(err)
+	}
+	if err := waitLi(); err != nil {
+		t.Fatal(err)
+	}
+	back := phase(t3, t4)
+	expectHeard(t, "li afterwards", li, back, []float64{toneCaller}, nil)
+	expectHeard(t, "caller afterwards", caller, back, []float64{toneAgent}, nil)
+	c := h.callRecord(callID)
+	if c.State != callcenter.Answered || c.Agent != "li" || c.LastAgent != "li" || c.HoldSeconds < 1 || c.HoldStarted != nil {
+		t.Fatalf("record: %+v", c)
+	}
+	h.stop()
+	li.close()
+	caller.close()
+	noLeaks(t, base, sockets)
+}
+
+// TestTransferToQueue: li (general queue) sends the caller to the english
+// queue, where zhang (english only) is busy: the call waits there; when
+// zhang is ready she is rung, answers, talks and hangs up; the caller
+// rates 5. The record: transferred to queue:english, agent li, last agent
+// zhang.
+func TestTransferToQueue(t *testing.T) {
+	needSipp(t)
+	base, sockets := runtime.NumGoroutine(), openSockets()
+	h := startEngine(t, callcenter.Options{Queues: []callcenter.Queue{{Name: "general", Title: "普通话坐席"}, {Name: "english", Title: "英语坐席"}}}, Config{})
+	h.accounts("li", "zhang")
+	if err := h.svc.SetSkills("li", []string{"general"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := h.svc.SetSkills("zhang", []string{"english"}); err != nil {
+		t.Fatal(err)
+	}
+	liPort, zhangPort := freePort(t), freePort(t)
+	waitLi := h.phone("agent_hungup.xml", liPort, 1, 0)
+	waitZhang := h.phone("agent_answer.xml", zhangPort, 1, time.Second)
+	time.Sleep(300 * time.Millisecond)
+	if _, err := h.svc.AgentDo("zhang", callcenter.ActNotReady, "会议"); err != nil {
+		t.Fatal(err)
+	}
+	if err := h.register("li", "secret-li", liPort, "200"); err != nil {
+		t.Fatal(err)
+	}
+	if err := h.register("zhang", "secret-zhang", zhangPort, "200"); err != nil {
+		t.Fatal(err)
+	}
+	callerDone := make(chan error, 1)
+	go func() { callerDone <- h.caller("13600000004", '5', 0) }()
+	callID, ctl := h.talking("li")
+	if err := ctl.Transfer("queue:nosuch"); err == nil {
+		t.Fatal("transfer to a queue that does not exist accepted")
+	}
+	if err := ctl.Transfer("queue:english"); err != nil {
+		t.Fatal(err)
+	}
+	if err := waitLi(); err != nil { // li got the BYE
+		t.Fatal(err)
+	}
+	h.expectState("li", callcenter.Ready)
+	// The caller waits in the english queue (li, general only, is not
+	// offered it).
+	var waiting bool
+	for i := 0; i < 50 && !waiting; i++ {
+		l, err := h.svc.Live(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, w := range l.Calls {
+			waiting = waiting || (w.CallID == callID && w.Queue == "english" && w.Offered == "")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if !waiting {
+		t.Fatal("the call never waited in the english queue")
+	}
+	if a := h.svc.Agent("li"); a.State != callcenter.Ready {
+		t.Fatalf("li was offered the english call: %+v", a)
+	}
+	if _, err := h.svc.AgentDo("zhang", callcenter.ActReady, ""); err != nil {
+		t.Fatal(err)
+	}
+	if err := waitZhang(); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-callerDone; err != nil {
+		t.Fatal(err)
+	}
+	var c *callcenter.Call
+	for i := 0; i < 50; i++ {
+		if c = h.callRecord(callID); c.Satisfaction != 0 {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if c.State != callcenter.Transferred || c.Target != "queue:english" || c.Agent != "li" || c.LastAgent != "zhang" || c.Satisfaction != 5 {
+		t.Fatalf("record: %+v", c)
+	}
+	for _, name := range []string{"li", "zhang"} {
+		h.expectState(name, callcenter.Ready)
+	}
+	h.stop()
+	noLeaks(t, base, sockets)
+}
+
+// wavChannels reads a stereo 16-bit WAV into its two channels.
+func wavChannels(t *testing.T, path string) (left, right []int16) {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil || len(b) < 44 || string(b[:4]) != "RIFF" || binary.LittleEndian.Uint16(b[22:]) != 2 {
+		t.Fatalf("recording %s: %d bytes, %v", path, len(b), err)
+	}
+	for i := 12; i+8 <= len(b); {
+		id, size := string(b[i:i+4]), int(binary.LittleEndian.Uint32(b[i+4:]))
+		if id == "data" {
+			d := b[i+8 : min(len(b), i+8+size)]
+			for j := 0; j+4 <= len(d); j += 4 {
+				left = append(left, int16(binary.LittleEndian.Uint16(d[j:])))
+				right = append(right, int16(binary.LittleEndian.Uint16(d[j+2:])))
+			}
+			return left, right
+		}
+		i += 8 + size + size%2
+	}
+	t.Fatal("recording without data")
+	return nil, nil
+}
+
+// framesWith counts the 20 ms frames of pcm that carry freq.
+func framesWith(pcm []int16, freq float64) int {
+	n := 0
+	for i := 0; i+frameSamples <= len(pcm); i += frameSamples {
+		if toneLevel(pcm[i:i+frameSamples], freq) >= 800 {
+			n++
+		}
+	}
+	return n
+}
+
+// TestThreeWayCall: li adds wang: caller, li and wang each hear the two
+// others (and not themselves); li drops wang and the two-way call goes
+// on; then li adds the department at 12333 through the trunk, which
+// hangs up by itself. The recording has the caller on the left and li and
+// wang mixed on the right; the record says three-way with agent:wang.
+func TestThreeWayCall(t *testing.T) {
+	needSipp(t)
+	base, sockets := runtime.NumGoroutine(), openSockets()
+	trunkPort := freePort(t)
+	h := startEngine(t, callcenter.Options{}, Config{Trunk: fmt.Sprintf("127.0.0.1:%d", trunkPort)})
+	h.accounts("li", "wang")
+	liDir, li := h.party("agent_hungup.xml", toneAgent, 20)
+	wangDir, wang := h.party("agent_hungup.xml", toneThird, 20)
+	trunkDir, trunk := h.party("agent_answer.xml", toneThird, 20)
+	callerDir, caller := h.party("caller_hangup.xml", toneCaller, 20)
+	liPort, wangPort := freePort(t), freePort(t)
+	waitLi := h.phoneIn(liDir, "agent_hungup.xml", liPort, 1, 0)
+	waitWang := h.phoneIn(wangDir, "agent_hungup.xml", wangPort, 1, 0)
+	waitTrunk := h.phoneIn(trunkDir, "agent_answer.xml", trunkPort, 1, 1500*time.Millisecond)
+	time.Sleep(300 * time.Millisecond)
+	if _, err := h.svc.AgentDo("wang", callcenter.ActNotReady, "会议"); err != nil {
+		t.Fatal(err)
+	}
+	if err := h.register("li", "secret-li", liPort, "200"); err != nil {
+		t.Fatal(err)
+	}
+	if err := h.register("wang", "secret-wang", wangPort, "200"); err != nil {
+		t.Fatal(err)
+	}
+	callerDone := make(chan error, 1)
+	go func() { callerDone <- h.callerIn(callerDir, "13600000005", 12*time.Second) }()
+	callID, ctl := h.talking("li")
+	if err := ctl.DropConference(); err == nil {
+		t.Fatal("drop without a three-way call accepted")
+	}
+	if _, err := h.svc.AgentDo("wang", callcenter.ActReady, ""); err != nil {
+		t.Fatal(err)
+	}
+	if err := ctl.Conference("agent:wang"); err != nil {
+		t.Fatal(err)
+	}
+	t1 := time.Now()
+	if a := h.svc.Agent("wang"); a.State != callcenter.Talking || a.CallID != callID {
+		t.Fatalf("wang in the three-way call: %+v", a)
+	}
+	if err := ctl.Consult("12333"); err == nil {
+		t.Fatal("consultation during a three-way call accepted")
+	}
+	time.Sleep(2 * time.Second)
+	t2 := time.Now()
+	if err := ctl.DropConference(); err != nil {
+		t.Fatal(err)
+	}
+	t3 := time.Now()
+	if err := waitWang(); err != nil { // wang got the BYE
+		t.Fatal(err)
+	}
+	h.expectState("wang", callcenter.Ready)
+	time.Sleep(1200 * time.Millisecond)
+	t4 := time.Now()
+	// The department joins, speaks and hangs up by itself.
+	if err := ctl.Conference("12333"); err != nil {
+		t.Fatal(err)
+	}
+	t5 := time.Now()
+	if err := waitTrunk(); err != nil {
+		t.Fatal(err)
+	}
+	t6 := time.Now()
+	if a := h.svc.Agent("li"); a.State != callcenter.Talking || a.CallID != callID {
+		t.Fatalf("li after the department left: %+v", a)
+	}
+	time.Sleep(1200 * time.Millisecond)
+	t7 := time.Now()
+	if err := <-callerDone; err != nil {
+		t.Fatal(err)
+	}
+	if err := waitLi(); err != nil {
+		t.Fatal(err)
+	}
+	three, two, dept, again := phase(t1, t2), phase(t3, t4), phase(t5, t6), phase(t6, t7)
+	expectHeard(t, "caller three-way", caller, three, []float64{toneAgent, toneThird}, []float64{toneCaller})
+	expectHeard(t, "li three-way", li, three, []float64{toneCaller, toneThird}, []float64{toneAgent})
+	expectHeard(t, "wang three-way", wang, three, []float64{toneCaller, toneAgent}, []float64{toneThird})
+	expectHeard(t, "caller after the drop", caller, two, []float64{toneAgent}, []float64{toneThird})
+	expectHeard(t, "li after the drop", li, two, []float64{toneCaller}, []float64{toneThird})
+	expectHeard(t, "department three-way", trunk, dept, []float64{toneCaller, toneAgent}, []float64{toneThird})
+	expectHeard(t, "caller with the department", caller, dept, []float64{toneAgent, toneThird}, nil)
+	expectHeard(t, "caller after the department left", caller, again, []float64{toneAgent}, []float64{toneThird})
+	c := h.callRecord(callID)
+	if c.State != callcenter.Answered || c.Agent != "li" || c.LastAgent != "li" || c.Conference != "12333" || c.ConferenceSeconds < 2 || c.ConferenceStarted != nil {
+		t.Fatalf("record: %+v", c)
+	}
+	left, right := wavChannels(t, filepath.Join(h.svc.RecordingsDir(), c.Recording))
+	if n := framesWith(left, toneCaller); n < 100 {
+		t.Errorf("recording: caller's tone in %d frames of the left channel", n)
+	}
+	if n := framesWith(right, toneThird); n < 50 {
+		t.Errorf("recording: the third party's tone in %d frames of the right channel", n)
+	}
+	if n := framesWith(right, toneAgent); n < 100 {
+		t.Errorf("recording: li's tone in %d frames of the right channel", n)
+	}
+	h.stop()
+	for _, s := range []*rtpSink{li, wang, trunk, caller} {
+		s.close()
+	}
+	noLeaks(t, base, sockets)
+}
+
+// TestThreeWayAgentLeaves: li adds wang and hangs up: the caller goes on
+// with wang (as after a transfer), li starts wrap-up.
+func TestThreeWayAgentLeaves(t *testing.T) {
+	needSipp(t)
+	base, sockets := runtime.NumGoroutine(), openSockets()
+	h := startEngine(t, callcenter.Options{}, Config{})
+	h.accounts("li", "wang")
+	liDir, li := h.party("agent_answer.xml", toneAgent, 20)
+	wangDir, wang := h.party("agent_hungup.xml", toneThird, 20)
+	callerDir, caller := h.party("caller_hangup.xml", toneCaller, 20)
+	liPort, wangPort := freePort(t), freePort(t)
+	waitLi := h.phoneIn(liDir, "agent_answer.xml", liPort, 1, 4*time.Second)
+	waitWang := h.phoneIn(wangDir, "agent_hungup.xml", wangPort, 1, 0)
+	time.Sleep(300 * time.Millisecond)
+	if _, err := h.svc.AgentDo("wang", callcenter.ActNotReady, "会议"); err != nil {
+		t.Fatal(err)
+	}
+	if err := h.register("li", "secret-li", liPort, "200"); err != nil {
+		t.Fatal(err)
+	}
+	if err := h.register("wang", "secret-wang", wangPort, "200"); err != nil {
+		t.Fatal(err)
+	}
+	callerDone := make(chan error, 1)
+	go func() { callerDone <- h.callerIn(callerDir, "13600000006", 9*time.Second) }()
+	callID, ctl := h.talking("li")
+	if _, err := h.svc.AgentDo("wang", callcenter.ActReady, ""); err != nil {
+		t.Fatal(err)
+	}
+	if err := ctl.Conference("agent:wang"); err != nil {
+		t.Fatal(err)
+	}
+	if err := waitLi(); err != nil { // li hangs up after 4 s
+		t.Fatal(err)
+	}
+	t1 := time.Now()
+	h.expectState("li", callcenter.Ready)
+	if a := h.svc.Agent("wang"); a.State != callcenter.Talking || a.CallID != callID {
+		t.Fatalf("wang after li left: %+v", a)
+	}
+	time.Sleep(1500 * time.Millisecond)
+	t2 := time.Now()
+	if err := <-callerDone; err != nil {
+		t.Fatal(err)
+	}
+	if err := waitWang(); err != nil {
+		t.Fatal(err)
+	}
+	after := phase(t1, t2)
+	expectHeard(t, "caller with wang", caller, after, []float64{toneThird}, []float64{toneAgent})
+	expectHeard(t, "wang with the caller", wang, after, []float64{toneCaller}, []float64{toneAgent})
+	c := h.callRecord(callID)
+	if c.State != callcenter.Transferred || c.Agent != "li" || c.LastAgent != "wang" || c.Target != "agent:wang" || c.Conference != "agent:wang" || c.ConferenceSeconds < 1 {
+		t.Fatalf("record: %+v", c)
+	}
+	h.expectState("wang", callcenter.Ready)
+	h.stop()
+	for _, s := range []*rtpSink{li, wang, caller} {
+		s.close()
+	}
+	noLeaks(t, base, sockets)
 }
