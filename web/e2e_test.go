@@ -19,6 +19,7 @@ import (
 	"github.com/hotline12345/hotline/database"
 	"github.com/hotline12345/hotline/demo"
 	"github.com/hotline12345/hotline/httpapi"
+	"github.com/hotline12345/hotline/kb"
 	"github.com/hotline12345/hotline/storage"
 	"github.com/hotline12345/hotline/ticket"
 )
@@ -69,6 +70,12 @@ func site(t *testing.T) (*httptest.Server, *storage.Store) {
 	}
 	s, err := New(store)
 	if err != nil {
+		t.Fatal(err)
+	}
+	if s.KB, err = kb.Open(ctx, store.DB); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := demo.SeedArticles(ctx, store, s.KB); err != nil {
 		t.Fatal(err)
 	}
 	servers[store] = s
