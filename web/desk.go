@@ -608,6 +608,9 @@ func (s *Server) showOrder(w http.ResponseWriter, r *http.Request, u *hotline.Us
 		d["DupCitizens"] = dups
 	}
 	var why string
+	// The call the order was registered on: its recording plays for those
+	// the call center lets hear it (checked again when the audio is fetched).
+	d["MayHearCall"] = t.CallID != "" && u.Has(hotline.RoleAdmin, hotline.RoleSupervisor, hotline.RoleAnalyst, hotline.RoleAgent)
 	d["Units"], d["SuggestedName"], why = s.unitChoices(ctx, env, t, u, p.Lang == "en")
 	d["SuggestedWhy"] = why
 	files, err := s.attachments(ctx, t.Number, false)

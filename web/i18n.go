@@ -94,6 +94,7 @@ var messages = map[string][2]string{
 	"intake.history":        {"来电历史", "Caller history"},
 	"track.master":          {"合并办理的主工单", "Handled together with order"},
 	"track.master.hint":     {"您反映的问题与其他市民反映的同一事项合并办理，以下为办理进度和答复。", "Your request is the same matter as another and is handled with it; its progress and reply are below."},
+	"call.recording":        {"来电录音", "Call recording"},
 	"order.related":         {"疑似重复工单", "Possible duplicates"},
 	"order.merge":           {"将本单并入此单", "Merge this order into it"},
 	"dup.citizens":          {"并单诉求人", "Citizens of merged duplicates"},

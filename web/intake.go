@@ -29,6 +29,7 @@ type suggestion struct {
 
 type intakeData struct {
 	Phone, Name, Type, Urgency, Channel, Title, Content, Address, Category, Answer string
+	CallID                                                                         string
 	Confidential, Repeat                                                           bool
 	Region                                                                         int64
 	Types, Urgencies, Channels                                                     []option
@@ -80,7 +81,7 @@ func (s *Server) intakePage(w http.ResponseWriter, r *http.Request) {
 	if u == nil {
 		return
 	}
-	d := intakeData{Phone: r.URL.Query().Get("caller"), Type: string(ticket.Consultation), Urgency: string(ticket.Normal), Channel: string(ticket.Phone)}
+	d := intakeData{Phone: r.URL.Query().Get("caller"), CallID: r.URL.Query().Get("call_id"), Type: string(ticket.Consultation), Urgency: string(ticket.Normal), Channel: string(ticket.Phone)}
 	s.renderIntake(w, r, u, d, "", http.StatusOK)
 }
 
@@ -172,7 +173,7 @@ func (s *Server) intake(w http.ResponseWriter, r *http.Request) {
 	region, _ := strconv.ParseInt(f("region_unit_id"), 10, 64)
 	d := intakeData{Phone: f("phone"), Name: f("name"), Type: f("type"), Urgency: f("urgency"), Channel: f("channel"), Title: f("title"),
 		Content: f("content"), Address: f("address"), Category: f("category_code"), Answer: f("answer"),
-		Confidential: f("confidential") == "1", Region: region}
+		Confidential: f("confidential") == "1", Region: region, CallID: f("call_id")}
 	d.ArticleID, _ = strconv.ParseInt(f("article_id"), 10, 64)
 	op := f("op")
 	if op == "suggest" {
@@ -195,7 +196,7 @@ func (s *Server) intake(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	draft := ticket.Draft{Channel: ticket.Channel(d.Channel), Type: ticket.Type(d.Type), Urgency: ticket.Urgency(d.Urgency),
-		Title: d.Title, Content: d.Content, CategoryCode: d.Category, Address: d.Address, RegionUnitID: d.Region,
+		Title: d.Title, Content: d.Content, CategoryCode: d.Category, Address: d.Address, RegionUnitID: d.Region, CallID: d.CallID,
 		Citizen: ticket.Citizen{Name: d.Name, Phone: d.Phone, Confidential: d.Confidential}}
 	// Keep the model's first suggestion with the order, to measure how often
 	// call-takers agree with it (hotline dispatch report).

@@ -633,3 +633,40 @@ func TestEveryActionHasAnEnglishName(t *testing.T) {
 		}
 	}
 }
+
+func TestScreenPopCarriesTheCall(t *testing.T) {
+	f := newFixture(t)
+	agent := f.as(t, "agent1")
+	page := agent.get("/desk/new?caller=13700009999&call_id=" + url.QueryEscape("c-42@hotline")).Body.String()
+	if !strings.Contains(page, `name="call_id" value="c-42@hotline"`) || !strings.Contains(page, `value="13700009999"`) {
+		t.Fatal("the popped desk does not carry the caller and the call")
+	}
+	form := url.Values{"csrf": {agent.csrf}, "phone": {"13700009999"}, "type": {"help"}, "urgency": {"normal"}, "channel": {"phone"},
+		"title": {"小区停水"}, "content": {"锦绣花园今天一直停水，没有通知。"}, "call_id": {"c-42@hotline"}, "op": {"register"}}
+	w := agent.post("/desk/new", form)
+	if w.Code != http.StatusSeeOther {
+		t.Fatalf("register: %d %s", w.Code, w.Body)
+	}
+	number := strings.TrimPrefix(strings.SplitN(w.Header().Get("Location"), "?", 2)[0], "/orders/")
+	tk, _ := f.store.Ticket(context.Background(), number)
+	if tk.CallID != "c-42@hotline" {
+		t.Fatalf("the order does not record its call: %q", tk.CallID)
+	}
+	if body := agent.get("/orders/" + number).Body.String(); !strings.Contains(body, `/api/v1/calls/c-42@hotline/recording`) {
+		t.Error("the order page does not offer the call's recording")
+	}
+	// Dispatched to 江北区: the unit sees the order but is not offered the recording.
+	units, _ := f.store.UnitTree(context.Background())
+	disp, _ := f.store.Authenticate(context.Background(), "dispatcher1", demo.Password)
+	for _, un := range units.All() {
+		if un.Code == "jb" {
+			if _, err := f.store.Act(context.Background(), number, ticket.Command{Action: ticket.ActDispatch, User: disp, Version: tk.Version, LeadUnitID: un.ID}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	body := f.as(t, "jb").get("/orders/" + number).Body.String()
+	if !strings.Contains(body, "锦绣花园今天一直停水") || strings.Contains(body, "/recording") {
+		t.Error("the unit does not see the order, or is offered the recording")
+	}
+}
