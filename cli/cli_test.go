@@ -62,14 +62,7 @@ func TestAuditVerifyExitCodes(t *testing.T) {
 		t.Fatalf("empty database: %d %s", code, out)
 	}
 	ctx := context.Background()
-	db, err := database.Open(ctx, "", dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	store, err := storage.Open(ctx, db)
-	if err != nil {
-		t.Fatal(err)
-	}
+	db, store := openDataDir(t, dir)
 	agent, err := store.CreateUser(ctx, storage.NewUser{Username: "a1", Password: "password1", Name: "话务员", Roles: []hotline.Role{hotline.RoleAgent}})
 	if err != nil {
 		t.Fatal(err)
@@ -90,4 +83,18 @@ func TestAuditVerifyExitCodes(t *testing.T) {
 	if code != 2 || !strings.Contains(out, "event 2") {
 		t.Fatalf("tampered: exit %d: %s", code, out)
 	}
+}
+
+// openDataDir opens the SQLite database in a data directory, as the commands do.
+func openDataDir(t *testing.T, dir string) (*database.DB, *storage.Store) {
+	t.Helper()
+	db, err := database.Open(context.Background(), "", dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	store, err := storage.Open(context.Background(), db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return db, store
 }

@@ -6,9 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/hotline12345/hotline/database"
 	"github.com/hotline12345/hotline/demo"
-	"github.com/hotline12345/hotline/storage"
 )
 
 // TestDispatchModelSharedThroughTheDatabase: `hotline dispatch train` with
@@ -17,14 +15,7 @@ import (
 func TestDispatchModelSharedThroughTheDatabase(t *testing.T) {
 	dir := t.TempDir()
 	ctx := context.Background()
-	db, err := database.Open(ctx, "", dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	store, err := storage.Open(ctx, db)
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, store := openDataDir(t, dir)
 	if _, err := demo.Seed(ctx, store, demo.Options{Orders: 300}); err != nil {
 		t.Fatal(err)
 	}

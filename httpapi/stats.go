@@ -29,12 +29,8 @@ func parseRange(r *http.Request) (time.Time, time.Time, error) {
 }
 
 func (s *Server) orderStats(w http.ResponseWriter, r *http.Request) {
-	if !requireRole(w, r, hotline.RoleAdmin, hotline.RoleAnalyst, hotline.RoleSupervisor, hotline.RoleDispatcher) {
-		return
-	}
-	from, to, err := parseRange(r)
-	if err != nil {
-		WriteError(w, r, err)
+	from, to, ok := statsRange(w, r)
+	if !ok {
 		return
 	}
 	st, err := s.Store.OrderStats(r.Context(), from, to, r.URL.Query().Get("by"))
@@ -48,12 +44,8 @@ func (s *Server) orderStats(w http.ResponseWriter, r *http.Request) {
 // dispatchQuality reports smart dispatch by month: category suggestion
 // accuracy, unit suggestion acceptance and accuracy, first-dispatch accuracy.
 func (s *Server) dispatchQuality(w http.ResponseWriter, r *http.Request) {
-	if !requireRole(w, r, hotline.RoleAdmin, hotline.RoleAnalyst, hotline.RoleSupervisor, hotline.RoleDispatcher) {
-		return
-	}
-	from, to, err := parseRange(r)
-	if err != nil {
-		WriteError(w, r, err)
+	from, to, ok := statsRange(w, r)
+	if !ok {
 		return
 	}
 	rows, err := s.Store.DispatchQualityByMonth(r.Context(), from, to)
@@ -62,4 +54,18 @@ func (s *Server) dispatchQuality(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	WriteJSON(w, http.StatusOK, map[string]any{"from": from, "to": to, "months": rows[:len(rows)-1], "total": rows[len(rows)-1]})
+}
+
+// statsRange admits the roles that read the measures and parses the
+// period (?from=&to=), answering the request itself when either fails.
+func statsRange(w http.ResponseWriter, r *http.Request) (time.Time, time.Time, bool) {
+	if !requireRole(w, r, hotline.RoleAdmin, hotline.RoleAnalyst, hotline.RoleSupervisor, hotline.RoleDispatcher) {
+		return time.Time{}, time.Time{}, false
+	}
+	from, to, err := parseRange(r)
+	if err != nil {
+		WriteError(w, r, err)
+		return time.Time{}, time.Time{}, false
+	}
+	return from, to, true
 }
