@@ -288,6 +288,14 @@ func TestStaffPagesInBrowser(t *testing.T) {
 	}
 	do("kb", chromedp.Navigate(srv.URL+"/kb?q="+url.QueryEscape("公积金")), chromedp.WaitVisible(css("main")))
 	shot("21-kb")
+	logout()
+
+	// The knowledge editor's desk.
+	login("editor1")
+	do("kb manage", chromedp.Navigate(srv.URL+"/kb/manage?tab=published"), chromedp.WaitVisible(css("main table")))
+	shot("22-kb-manage")
+	do("kb article", chromedp.Click(css("main table a")), chromedp.WaitVisible(css("#k-body")))
+	shot("23-kb-article")
 }
 
 // browserTab drives the browser for one test and keeps its screenshots.

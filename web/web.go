@@ -104,7 +104,7 @@ func New(store *storage.Store, opts ...Options) (*Server, error) {
 	if err := migrate(context.Background(), store); err != nil {
 		return nil, err
 	}
-	for _, p := range []string{"portal", "submitted", "track", "login", "desk", "order", "stats", "intake", "kb", "error", "admin"} {
+	for _, p := range []string{"portal", "submitted", "track", "login", "desk", "order", "stats", "intake", "kb", "error", "admin", "kbmanage", "kbarticle"} {
 		t, err := template.New(p).Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/"+p+".html")
 		if err != nil {
 			return nil, err
@@ -135,6 +135,11 @@ func (s *Server) Routes(r chi.Router) {
 		r.Get("/track/files/{id}", s.citizenFile)
 		r.Get("/stats", s.stats)
 		r.Get("/kb", s.kbPage)
+		r.Post("/kb/feedback/{id}", s.kbFeedback)
+		r.Get("/kb/manage", s.kbManage)
+		r.Get("/kb/manage/{id}", s.kbArticlePage)
+		r.Post("/kb/manage/{id}", s.kbSave)
+		r.Post("/kb/manage/{id}/{action}", s.kbStep)
 		r.Get("/login", s.loginPage)
 		r.Post("/login", s.login)
 		r.Post("/logout", s.logout)
@@ -596,6 +601,9 @@ func (s *Server) logout(w http.ResponseWriter, r *http.Request) {
 // also the internal ones.
 func (s *Server) kbPage(w http.ResponseWriter, r *http.Request) {
 	p := s.newPage(w, r, "nav.kb")
+	if r.URL.Query().Get("thanks") == "1" {
+		p.Flash = p.T("kb.thanks")
+	}
 	q := strings.TrimSpace(r.URL.Query().Get("q"))
 	d := struct {
 		Q       string

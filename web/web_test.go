@@ -670,3 +670,84 @@ func TestScreenPopCarriesTheCall(t *testing.T) {
 		t.Error("the unit does not see the order, or is offered the recording")
 	}
 }
+
+func TestKnowledgeDesk(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	know, err := kb.Open(ctx, f.store.DB)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.server.KB = know
+	units, _ := f.store.UnitTree(ctx)
+	var gjj int64
+	for _, u := range units.All() {
+		if u.Code == "gjj" {
+			gjj = u.ID
+		}
+	}
+	// A unit writes a draft of its own and submits it.
+	unit := f.as(t, "gjj")
+	w := unit.post("/kb/manage/new", url.Values{"csrf": {unit.csrf}, "title": {"公积金提取所需材料"}, "body": {"## 材料\n- 身份证\n- 银行卡"},
+		"kind": {"procedure"}, "tags": {"公积金，提取"}, "public": {"1"}, "expires": {"2030-01-01"}})
+	if w.Code != http.StatusSeeOther {
+		t.Fatalf("unit creates: %d %s", w.Code, w.Body)
+	}
+	id := strings.TrimPrefix(strings.SplitN(w.Header().Get("Location"), "?", 2)[0], "/kb/manage/")
+	if w := unit.post("/kb/manage/"+id+"/submit", url.Values{"csrf": {unit.csrf}}); w.Code != http.StatusSeeOther {
+		t.Fatalf("submit: %d", w.Code)
+	}
+	// A unit cannot publish; another unit cannot see it; bad dates are refused.
+	if w := unit.post("/kb/manage/"+id+"/approve", url.Values{"csrf": {unit.csrf}}); w.Code != http.StatusForbidden {
+		t.Errorf("a unit approved its own article: %d", w.Code)
+	}
+	if w := f.as(t, "jb").get("/kb/manage/" + id); w.Code != http.StatusNotFound && w.Code != http.StatusForbidden {
+		t.Errorf("another unit opened the draft: %d", w.Code)
+	}
+	if w := unit.post("/kb/manage/new", url.Values{"csrf": {unit.csrf}, "title": {"x"}, "body": {"y"}, "expires": {"明年"}}); w.Code != http.StatusBadRequest {
+		t.Errorf("bad date: %d", w.Code)
+	}
+	if w := f.as(t, "agent1").get("/kb/manage"); w.Code != http.StatusForbidden {
+		t.Errorf("a call-taker maintains the knowledge base: %d", w.Code)
+	}
+	// The editor sees it waiting and publishes it.
+	editor := f.as(t, "editor1")
+	if body := editor.get("/kb/manage?tab=review").Body.String(); !strings.Contains(body, "公积金提取所需材料") {
+		t.Fatal("the editor's review queue does not list it")
+	}
+	if w := editor.post("/kb/manage/"+id+"/approve", url.Values{"csrf": {editor.csrf}, "note": {"核对无误"}}); w.Code != http.StatusSeeOther {
+		t.Fatalf("approve: %d %s", w.Code, w.Body)
+	}
+	n, _ := strconv.ParseInt(id, 10, 64)
+	a, _ := know.Get(ctx, n, nil)
+	if a == nil || a.State != kb.Published || a.UnitID != gjj || a.Expires == nil {
+		t.Fatalf("article after approval: %+v", a)
+	}
+	// A unit's change to its published article becomes a proposal; the text stays live.
+	w = unit.post("/kb/manage/"+id, url.Values{"csrf": {unit.csrf}, "version": {strconv.Itoa(a.Version)}, "title": {"公积金提取所需材料（2027版）"},
+		"body": {"身份证、银行卡、提取申请表"}, "kind": {"procedure"}, "public": {"1"}})
+	if w.Code != http.StatusSeeOther {
+		t.Fatalf("propose: %d %s", w.Code, w.Body)
+	}
+	a, _ = know.Get(ctx, n, nil)
+	if a.Title != "公积金提取所需材料" {
+		t.Fatalf("the proposal replaced the live text: %q", a.Title)
+	}
+	if body := editor.get("/kb/manage/" + id).Body.String(); !strings.Contains(body, "2027版") || !strings.Contains(body, "有修改建议") {
+		t.Fatal("the editor does not see the proposal")
+	}
+	// Citizens search it and say whether it helped.
+	c := f.anon(t)
+	if body := c.get("/kb?q=" + url.QueryEscape("公积金提取")).Body.String(); !strings.Contains(body, `action="/kb/feedback/`+id+`"`) {
+		t.Fatal("no feedback form on the public result")
+	}
+	if w := c.post("/kb/feedback/"+id, url.Values{"csrf": {c.csrf}, "helpful": {"1"}, "q": {"公积金提取"}}); w.Code != http.StatusSeeOther {
+		t.Fatalf("feedback: %d", w.Code)
+	}
+	if a, _ = know.Get(ctx, n, nil); a.Helpful != 1 {
+		t.Fatalf("feedback not counted: %+v", a)
+	}
+	if w := c.post("/kb/feedback/"+id, url.Values{"helpful": {"1"}}); w.Code != http.StatusForbidden {
+		t.Errorf("feedback without a token: %d", w.Code)
+	}
+}
