@@ -8,12 +8,14 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"testing"
 
 	"github.com/hotline12345/hotline"
 	"github.com/hotline12345/hotline/callcenter"
 	"github.com/hotline12345/hotline/database"
+	"github.com/hotline12345/hotline/kb"
 	"github.com/hotline12345/hotline/storage"
 	"github.com/hotline12345/hotline/ticket"
 )
@@ -50,6 +52,7 @@ func newAPI(t *testing.T, db *database.DB) *apiFixture {
 		{Username: "rv", Roles: []hotline.Role{hotline.RoleRevisitor}},
 		{Username: "sup", Roles: []hotline.Role{hotline.RoleSupervisor}},
 		{Username: "ana", Roles: []hotline.Role{hotline.RoleAnalyst}},
+		{Username: "ed", Roles: []hotline.Role{hotline.RoleEditor}},
 	}
 	for _, nu := range users {
 		nu.Password, nu.Name = "password1", nu.Username
@@ -59,6 +62,9 @@ func newAPI(t *testing.T, db *database.DB) *apiFixture {
 	}
 	api := New(store)
 	if api.Calls, err = callcenter.Open(ctx, db); err != nil {
+		t.Fatal(err)
+	}
+	if api.KB, err = kb.Open(ctx, db); err != nil {
 		t.Fatal(err)
 	}
 	f.srv = httptest.NewServer(api.Handler())
@@ -155,7 +161,7 @@ func TestAPI(t *testing.T) {
 			name string
 			fn   func(*testing.T)
 		}{{"lifecycle over HTTP", f.testLifecycle}, {"permission matrix", f.testPermissions}, {"bad input", f.testBadInput},
-			{"idempotency", f.testIdempotency}, {"public", f.testPublic}, {"misc", f.testMisc}, {"cti", f.testCTI}, {"related", f.testRelated}} {
+			{"idempotency", f.testIdempotency}, {"public", f.testPublic}, {"misc", f.testMisc}, {"cti", f.testCTI}, {"related", f.testRelated}, {"kb report", f.testKBReport}} {
 			t.Run(c.name, func(t *testing.T) { f.t = t; c.fn(t) })
 		}
 	})
@@ -522,6 +528,43 @@ func (f *apiFixture) testRelated(t *testing.T) {
 	} {
 		if got, body := f.call(c.method, c.path, c.user, c.body); got != c.want {
 			t.Errorf("%s %s as %q: %d, want %d: %s", c.method, c.path, c.user, got, c.want, body)
+		}
+	}
+}
+
+func (f *apiFixture) testKBReport(t *testing.T) {
+	var a struct{ ID int64 }
+	f.must("POST", "/api/v1/kb/articles", "ed", map[string]any{"title": "居住证办理流程", "body": "携带身份证和居住登记凭证到所在街道派出所办理。",
+		"kind": "procedure", "public": true, "publish": true}, 201, &a)
+	var tk tv
+	f.must("POST", "/api/v1/tickets", "agent", map[string]any{"channel": "phone", "type": "consultation", "title": "咨询居住证怎么办",
+		"content": "外地户口，想办居住证。", "citizen": map[string]any{"phone": "13700004444"}}, 201, &tk)
+	f.act(tk.Number, "answer", "agent", map[string]any{"content": "已告知到街道派出所办理居住证。", "article_id": a.ID}, 200)
+	f.must("GET", "/api/v1/kb/search?q="+url.QueryEscape("宠物狗疫苗哪里打"), "agent", nil, 200, nil)
+	var rep struct {
+		TopUsed []struct {
+			ArticleID int64 `json:"article_id"`
+			Resolved  int
+		} `json:"top_used"`
+		Unanswered []struct{ Query string } `json:"unanswered"`
+	}
+	f.must("GET", "/api/v1/kb/report?days=7", "ed", nil, 200, &rep)
+	if len(rep.TopUsed) == 0 || rep.TopUsed[0].ArticleID != a.ID || rep.TopUsed[0].Resolved != 1 {
+		t.Errorf("top used: %+v", rep.TopUsed)
+	}
+	found := false
+	for _, m := range rep.Unanswered {
+		found = found || strings.Contains(m.Query, "宠物狗")
+	}
+	if !found {
+		t.Errorf("the unanswered question is not reported: %+v", rep.Unanswered)
+	}
+	for _, c := range []struct {
+		path, user string
+		want       int
+	}{{"/api/v1/kb/report?days=0", "ed", 400}, {"/api/v1/kb/report", "jb", 403}, {"/api/v1/kb/report", "", 401}} {
+		if got, body := f.call("GET", c.path, c.user, nil); got != c.want {
+			t.Errorf("%s as %q: %d, want %d: %s", c.path, c.user, got, c.want, body)
 		}
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/go-chi/chi/v5"
 
@@ -20,6 +21,36 @@ func (s *Server) kbRoutes(r chi.Router) {
 	r.Post("/kb/articles/{id}/feedback", s.kbFeedback)
 	r.Post("/kb/articles/{id}/{action}", s.kbAct)
 	r.Get("/kb/misses", s.kbMisses)
+	r.Get("/kb/report", s.kbReport)
+}
+
+// kbReport: which articles resolved the most calls and which questions
+// found no article, over the last ?days= (default 30).
+func (s *Server) kbReport(w http.ResponseWriter, r *http.Request) {
+	if !requireRole(w, r, hotline.RoleEditor, hotline.RoleAdmin, hotline.RoleAnalyst, hotline.RoleSupervisor) {
+		return
+	}
+	days := 30
+	if v := r.URL.Query().Get("days"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 3660 {
+			WriteError(w, r, hotline.Errorf(hotline.EINVALID, "days须为1至3660的整数", "days must be a whole number from 1 to 3660"))
+			return
+		}
+		days = n
+	}
+	since := time.Now().AddDate(0, 0, -days)
+	top, err := s.KB.TopUsed(r.Context(), since, 50)
+	if err != nil {
+		WriteError(w, r, err)
+		return
+	}
+	misses, err := s.KB.MissReport(r.Context(), since, 50)
+	if err != nil {
+		WriteError(w, r, err)
+		return
+	}
+	WriteJSON(w, http.StatusOK, map[string]any{"since": since, "top_used": top, "unanswered": misses})
 }
 
 func articleID(r *http.Request) (int64, error) {

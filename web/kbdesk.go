@@ -100,7 +100,8 @@ func (s *Server) kbManage(w http.ResponseWriter, r *http.Request) {
 	}
 	tabs := []kbTab{{Key: "review", Name: name("待审核", "To review")}, {Key: "draft", Name: name("草稿", "Drafts")},
 		{Key: "published", Name: name("已发布", "Published")}, {Key: "stale", Name: name("待复核（30天内到期或一年未更新）", "Due for review")},
-		{Key: "closed", Name: name("已过期/撤回", "Expired / withdrawn")}, {Key: "misses", Name: name("未答问题", "Unanswered questions")}}
+		{Key: "closed", Name: name("已过期/撤回", "Expired / withdrawn")}, {Key: "top", Name: name("解决来电最多", "Most used")},
+		{Key: "misses", Name: name("未答问题", "Unanswered questions")}}
 	if tab == "" {
 		tab = "review"
 	}
@@ -157,6 +158,14 @@ func (s *Server) kbManage(w http.ResponseWriter, r *http.Request) {
 		rows = append(rows, row)
 	}
 	d["Rows"] = rows
+	if tab == "top" {
+		top, err := s.KB.TopUsed(ctx, time.Now().AddDate(0, 0, -30), 50)
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		d["Top"] = top
+	}
 	if tab == "misses" {
 		misses, err := s.KB.MissReport(ctx, time.Now().AddDate(0, 0, -30), 100)
 		if err != nil {

@@ -603,6 +603,9 @@ func TestIntakeAnswersFromTheKnowledgeBase(t *testing.T) {
 	if a == nil || a.Uses != 1 {
 		t.Fatalf("the article's use was not counted: %+v", a)
 	}
+	if body := f.as(t, "editor1").get("/kb/manage?tab=top").Body.String(); !strings.Contains(body, "医保异地就医备案办理") {
+		t.Error("the most-used list does not show the article that closed the call")
+	}
 }
 
 func TestBilingualLabels(t *testing.T) {
