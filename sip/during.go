@@ -248,31 +248,25 @@ func (c *call) talk(ctx context.Context, agent string, out *diago.DialogClientSe
 // was transferred to one.
 func (c *call) command(ctx context.Context, st *talkState, cmd command) string {
 	switch cmd.kind {
-	case "hold":
+	case "hold", "resume", "transfer", "consult", "conference":
+		// These want caller and agent alone on the call.
 		if err := st.busy(); err != nil {
 			cmd.reply <- err
 			return ""
 		}
+	}
+	switch cmd.kind {
+	case "hold":
 		if st.held == nil {
 			c.hold(ctx, st)
-			c.record(callcenter.Event{Type: callcenter.EvHold})
 		}
 		cmd.reply <- nil
 	case "resume":
-		if err := st.busy(); err != nil {
-			cmd.reply <- err
-			return ""
-		}
 		if st.held != nil {
 			c.unhold(st)
-			c.record(callcenter.Event{Type: callcenter.EvResume})
 		}
 		cmd.reply <- nil
 	case "transfer":
-		if err := st.busy(); err != nil {
-			cmd.reply <- err
-			return ""
-		}
 		if q, ok := strings.CutPrefix(cmd.to, callcenter.QueuePrefix); ok {
 			if !c.svc.HasQueue(q) {
 				cmd.reply <- hotline.Errorf(hotline.EINVALID, "队列不存在：%s", "no such queue: %s", q, q)
@@ -290,10 +284,6 @@ func (c *call) command(ctx context.Context, st *talkState, cmd command) string {
 		}
 		cmd.reply <- c.transfer(ctx, st, cmd.to)
 	case "consult":
-		if err := st.busy(); err != nil {
-			cmd.reply <- err
-			return ""
-		}
 		uri, agent, err := c.reserve(cmd.to, "咨询")
 		if err != nil {
 			cmd.reply <- err
@@ -301,7 +291,6 @@ func (c *call) command(ctx context.Context, st *talkState, cmd command) string {
 		}
 		if st.held == nil {
 			c.hold(ctx, st)
-			c.record(callcenter.Event{Type: callcenter.EvHold})
 		}
 		st.ring = c.startRing(ctx, "consult", cmd.to, agent, uri, cmd.reply)
 	case "complete":
@@ -312,21 +301,9 @@ func (c *call) command(ctx context.Context, st *talkState, cmd command) string {
 		c.completeTransfer(st, true)
 		cmd.reply <- nil
 	case "cancel":
-		switch {
-		case st.ring != nil && st.ring.kind == "consult":
-			st.ring.cancel() // the outcome (cancelled) answers the consult command
-		case st.cons != nil:
-			c.endConsult(st, true)
-		default:
-			cmd.reply <- hotline.Errorf(hotline.EUNPROCESSABLE, "没有进行中的咨询", "no consultation in progress")
-			return ""
-		}
-		cmd.reply <- nil
+		st.withdraw(cmd, "consult", st.cons != nil, func() { c.endConsult(st, true) },
+			hotline.Errorf(hotline.EUNPROCESSABLE, "没有进行中的咨询", "no consultation in progress"))
 	case "conference":
-		if err := st.busy(); err != nil {
-			cmd.reply <- err
-			return ""
-		}
 		if st.held != nil {
 			cmd.reply <- hotline.Errorf(hotline.EUNPROCESSABLE, "请先取消保持", "resume the call first")
 			return ""
@@ -342,38 +319,50 @@ func (c *call) command(ctx context.Context, st *talkState, cmd command) string {
 		}
 		st.ring = c.startRing(ctx, "conference", cmd.to, agent, uri, cmd.reply)
 	case "drop":
-		switch {
-		case st.ring != nil && st.ring.kind == "conference":
-			st.ring.cancel()
-		case st.mix != nil:
-			c.endConference(st, true)
-		default:
-			cmd.reply <- hotline.Errorf(hotline.EUNPROCESSABLE, "没有进行中的三方通话", "no three-way call in progress")
-			return ""
-		}
-		cmd.reply <- nil
+		st.withdraw(cmd, "conference", st.mix != nil, func() { c.endConference(st, true) },
+			hotline.Errorf(hotline.EUNPROCESSABLE, "没有进行中的三方通话", "no three-way call in progress"))
 	default:
 		cmd.reply <- hotline.Errorf(hotline.EINVALID, "未知的通话操作", "unknown call action")
 	}
 	return ""
 }
 
+// withdraw carries out a cancel or a drop: it cancels the ringing of kind
+// (its outcome, cancelled, answers the command that started it) or, when
+// that party is connected, calls end; with neither it replies none.
+func (st *talkState) withdraw(cmd command, kind string, connected bool, end func(), none error) {
+	switch {
+	case st.ring != nil && st.ring.kind == kind:
+		st.ring.cancel()
+	case connected:
+		end()
+	default:
+		cmd.reply <- none
+		return
+	}
+	cmd.reply <- nil
+}
+
 func (c *call) callerCodec() media.Codec {
 	return media.CodecAudioFromSession(c.in.MediaSession())
 }
 
-// hold mutes both directions and plays hold music to the caller.
+// hold mutes both directions and plays hold music to the caller, and
+// records the hold.
 func (c *call) hold(ctx context.Context, st *talkState) {
 	st.l.setDst(nil)
 	c.setSink(nil)
 	st.held = c.startPlayer(ctx, func() []string { return []string{"hold"} })
+	c.record(callcenter.Event{Type: callcenter.EvHold})
 }
 
-// unhold stops the music and reconnects caller and agent.
+// unhold stops the music, reconnects caller and agent, and records the
+// resume.
 func (c *call) unhold(st *talkState) {
 	st.held.Stop()
 	st.held = nil
 	c.bridge(st.l)
+	c.record(callcenter.Event{Type: callcenter.EvResume})
 }
 
 // resolve turns a target into a SIP URI: "agent:NAME" is her registered
@@ -439,7 +428,6 @@ func (c *call) ringDone(ctx context.Context, st *talkState, r ringResult) {
 		}
 		if p.kind == "consult" {
 			c.unhold(st)
-			c.record(callcenter.Event{Type: callcenter.EvResume})
 		}
 		p.reply <- hotline.Errorf(hotline.EUNPROCESSABLE, "对方未应答或已取消", "the other party did not answer (or the call was cancelled)")
 		return
@@ -491,7 +479,6 @@ func (c *call) endConsult(st *talkState, hangup bool) {
 		c.svc.EndTalk(c.id, cons.agent)
 	}
 	c.unhold(st)
-	c.record(callcenter.Event{Type: callcenter.EvResume})
 }
 
 // endConference drops (or loses) the third party: two-way again.

@@ -203,6 +203,10 @@ type harness struct {
 	dir    string // sipp working directory: scenarios and captures
 	cancel context.CancelFunc
 	done   chan error
+
+	// Goroutines and open sockets before the engine started (noLeaks).
+	goroutines, sockets int
+	sinks               []*rtpSink // the parties' (see party)
 }
 
 var mediaPort = struct {
@@ -220,6 +224,7 @@ func nextMediaPort() int {
 func startEngine(t *testing.T, opts callcenter.Options, cfg Config) *harness {
 	t.Helper()
 	needSipp(t)
+	goroutines, sockets := runtime.NumGoroutine(), openSockets()
 	db := database.OpenTestSQLite(t)
 	opts.DataDir = t.TempDir()
 	if opts.RingTimeout == 0 {
@@ -242,7 +247,8 @@ func startEngine(t *testing.T, opts callcenter.Options, cfg Config) *harness {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h := &harness{t: t, svc: svc, eng: eng, addr: fmt.Sprintf("127.0.0.1:%d", freePort(t)), dir: t.TempDir(), done: make(chan error, 1)}
+	h := &harness{t: t, svc: svc, eng: eng, addr: fmt.Sprintf("127.0.0.1:%d", freePort(t)), dir: t.TempDir(), done: make(chan error, 1),
+		goroutines: goroutines, sockets: sockets}
 	for _, f := range []string{"register.xml", "register_refused.xml", "agent_answer.xml", "agent_hungup.xml", "agent_noanswer.xml", "agent_busy.xml", "caller_keys.xml", "caller_hangup.xml"} {
 		b, err := os.ReadFile(filepath.Join("testdata", f))
 		if err != nil {
@@ -269,6 +275,62 @@ func (h *harness) stop() {
 	if err := <-h.done; err != nil {
 		h.t.Error(err)
 	}
+}
+
+// stopNoLeaks stops the engine, closes the parties' sinks and checks that
+// the engine left no goroutine or socket behind (noLeaks).
+func (h *harness) stopNoLeaks() {
+	h.t.Helper()
+	h.stop()
+	for _, s := range h.sinks {
+		s.close()
+	}
+	noLeaks(h.t, h.goroutines, h.sockets)
+}
+
+// must fails the test on err.
+func (h *harness) must(err error) {
+	h.t.Helper()
+	if err != nil {
+		h.t.Fatal(err)
+	}
+}
+
+// mustFail fails the test with msg unless err says no.
+func (h *harness) mustFail(err error, msg string) {
+	h.t.Helper()
+	if err == nil {
+		h.t.Fatal(msg)
+	}
+}
+
+// background runs f in a goroutine; the function returned waits for its
+// error.
+func background(f func() error) func() error {
+	ch := make(chan error, 1)
+	go func() { ch <- f() }()
+	return func() error { return <-ch }
+}
+
+// await waits for each in turn (see background) and fails the test at the
+// first error.
+func (h *harness) await(waits ...func() error) {
+	h.t.Helper()
+	for _, w := range waits {
+		h.must(w())
+	}
+}
+
+// eventually calls cond up to n times, pause apart, until it holds, and
+// says whether it did.
+func eventually(n int, pause time.Duration, cond func() bool) bool {
+	for i := 0; i < n; i++ {
+		if cond() {
+			return true
+		}
+		time.Sleep(pause)
+	}
+	return false
 }
 
 // sipp runs sipp in the harness directory and returns its error and output.
@@ -310,24 +372,18 @@ func tail(s string) string {
 	return strings.Join(lines, "\n")
 }
 
-// phone starts sipp as an agent's phone running scenario for calls calls;
-// the returned function waits for it.
-func (h *harness) phone(scenario string, port, calls int, talk time.Duration) func() error {
-	return h.phoneIn(h.dir, scenario, port, calls, talk)
-}
-
-// phoneIn is phone run in dir (a party's directory, see party).
+// phoneIn starts sipp in dir (the harness's, or a party's: see party) as
+// a phone running scenario for calls calls; the returned function waits
+// for it.
 func (h *harness) phoneIn(dir, scenario string, port, calls int, talk time.Duration) func() error {
-	ch := make(chan error, 1)
-	go func() {
+	return background(func() error {
 		out, err := h.sipp(context.Background(), dir, "-sf", scenario, "-p", fmt.Sprint(port), "-mp", fmt.Sprint(nextMediaPort()),
 			"-m", fmt.Sprint(calls), "-d", fmt.Sprint(talk.Milliseconds()))
 		if err != nil {
 			err = fmt.Errorf("phone %s: %v\n%s", scenario, err, tail(out))
 		}
-		ch <- err
-	}()
-	return func() error { return <-ch }
+		return err
+	})
 }
 
 // caller runs one sipp caller; key is pressed repeatedly (caller_keys) or,
@@ -391,28 +447,15 @@ func goroutinesSettle(t *testing.T, base int) {
 // up; the caller presses 5; the record has agent, talk, recording and
 // satisfaction, and nothing leaks.
 func TestCallAnsweredRated(t *testing.T) {
-	needSipp(t)
-	base := runtime.NumGoroutine()
 	h := startEngine(t, callcenter.Options{}, Config{})
-	ctx := context.Background()
-	if err := h.svc.SetSIPPassword(ctx, 2, "li", "secret-li"); err != nil {
-		t.Fatal(err)
-	}
-	phonePort := freePort(t)
-	wait := h.phone("agent_answer.xml", phonePort, 1, 2*time.Second)
-	time.Sleep(300 * time.Millisecond) // phone listening
-	if err := h.register("li", "secret-li", phonePort, "200"); err != nil {
-		t.Fatal(err)
-	}
+	h.accounts("li")
+	li := h.agentPhone("li", "agent_answer.xml", 0, 2*time.Second)
+	h.signIn(li)
 	if a := h.svc.Agent("li"); a.State != callcenter.Ready {
 		t.Fatalf("registered agent: %+v", a)
 	}
-	if err := h.caller("13800000001", '5', 0); err != nil {
-		t.Fatal(err)
-	}
-	if err := wait(); err != nil {
-		t.Fatal(err)
-	}
+	h.must(h.caller("13800000001", '5', 0))
+	h.await(li.wait)
 	c := h.lastCall("13800000001")
 	if c.State != callcenter.Answered || c.Agent != "li" || c.Satisfaction != 5 || c.TalkSeconds < 1 || c.Recording == "" {
 		t.Fatalf("record: %+v", c)
@@ -421,8 +464,7 @@ func TestCallAnsweredRated(t *testing.T) {
 	if err != nil || len(wav) < 44+32000 || string(wav[:4]) != "RIFF" || binary.LittleEndian.Uint16(wav[22:]) != 2 {
 		t.Fatalf("recording: %d bytes, %v", len(wav), err)
 	}
-	h.stop()
-	goroutinesSettle(t, base)
+	h.stopNoLeaks()
 }
 
 // TestWrongPasswordAndRingOut: a phone with a wrong password is refused;
@@ -430,34 +472,17 @@ func TestCallAnsweredRated(t *testing.T) {
 // ready, and the caller, still waiting, hangs up: abandoned, with a
 // call-back task.
 func TestWrongPasswordAndRingOut(t *testing.T) {
-	needSipp(t)
-	base := runtime.NumGoroutine()
 	h := startEngine(t, callcenter.Options{RingTimeout: time.Second}, Config{})
-	ctx := context.Background()
-	if err := h.svc.SetSIPPassword(ctx, 3, "wang", "secret-wang"); err != nil {
-		t.Fatal(err)
-	}
-	phonePort := freePort(t)
-	if err := h.register("wang", "wrong-password", phonePort, "403"); err != nil {
-		t.Fatal(err)
-	}
-	if err := h.register("nobody", "whatever1", phonePort, "403"); err != nil {
-		t.Fatal(err)
-	}
+	h.accounts("wang")
+	wang := h.agentPhone("wang", "agent_noanswer.xml", 0, 0)
+	h.must(h.register("wang", "wrong-password", wang.port, "403"))
+	h.must(h.register("nobody", "whatever1", wang.port, "403"))
 	if a := h.svc.Agent("wang"); a.State != callcenter.Offline {
 		t.Fatalf("refused phone made the agent %s", a.State)
 	}
-	wait := h.phone("agent_noanswer.xml", phonePort, 1, 0)
-	time.Sleep(300 * time.Millisecond)
-	if err := h.register("wang", "secret-wang", phonePort, "200"); err != nil {
-		t.Fatal(err)
-	}
-	if err := h.caller("13800000002", 0, 3*time.Second); err != nil {
-		t.Fatal(err)
-	}
-	if err := wait(); err != nil {
-		t.Fatal(err)
-	}
+	h.signIn(wang)
+	h.must(h.caller("13800000002", 0, 3*time.Second))
+	h.await(wang.wait)
 	c := h.lastCall("13800000002")
 	if c.State != callcenter.Abandoned || c.Agent != "" || c.WaitSeconds < 2 {
 		t.Fatalf("record: %+v", c)
@@ -465,22 +490,18 @@ func TestWrongPasswordAndRingOut(t *testing.T) {
 	if a := h.svc.Agent("wang"); a.State != callcenter.NotReady || a.Reason != callcenter.ReasonNoAnswer {
 		t.Fatalf("agent after ring-out: %+v", a)
 	}
-	cbs, _ := h.svc.Store().Callbacks(ctx, callcenter.CallbackOpen, 0)
+	cbs, _ := h.svc.Store().Callbacks(context.Background(), callcenter.CallbackOpen, 0)
 	if len(cbs) != 1 || cbs[0].Caller != "13800000002" || cbs[0].Reason != callcenter.CallbackAbandoned {
 		t.Fatalf("call-back tasks: %+v", cbs)
 	}
-	h.stop()
-	goroutinesSettle(t, base)
+	h.stopNoLeaks()
 }
 
 // TestOverloadCallback: in overload, a waiting caller is offered a
 // call-back and presses 1: the call ends as callback with a task.
 func TestOverloadCallback(t *testing.T) {
-	needSipp(t)
 	h := startEngine(t, callcenter.Options{Overload: callcenter.Overload{Manual: true, CallbackAfter: time.Second}}, Config{})
-	if err := h.caller("13800000003", '1', 0); err != nil {
-		t.Fatal(err)
-	}
+	h.must(h.caller("13800000003", '1', 0))
 	c := h.lastCall("13800000003")
 	if c.State != callcenter.Callback {
 		t.Fatalf("record: %+v", c)
@@ -495,7 +516,6 @@ func TestOverloadCallback(t *testing.T) {
 // TestMalformedSIP: garbage, a request without SDP and an unknown method
 // do not stop the engine, which still answers a call afterwards.
 func TestMalformedSIP(t *testing.T) {
-	needSipp(t)
 	h := startEngine(t, callcenter.Options{}, Config{})
 	conn, err := net.Dial("udp", h.addr)
 	if err != nil {
@@ -514,16 +534,12 @@ func TestMalformedSIP(t *testing.T) {
 		}
 	}
 	time.Sleep(200 * time.Millisecond)
-	if err := h.caller("13800000004", 0, 500*time.Millisecond); err != nil {
-		t.Fatal(err)
-	}
+	h.must(h.caller("13800000004", 0, 500*time.Millisecond))
 	if c := h.lastCall("13800000004"); c.State != callcenter.Abandoned {
 		t.Fatalf("record after garbage: %+v", c)
 	}
 	// The same over TCP.
-	if err := h.caller("13800000005", 0, 500*time.Millisecond, "-t", "t1"); err != nil {
-		t.Fatal(err)
-	}
+	h.must(h.caller("13800000005", 0, 500*time.Millisecond, "-t", "t1"))
 	if c := h.lastCall("13800000005"); c.State != callcenter.Abandoned {
 		t.Fatalf("TCP call: %+v", c)
 	}
@@ -534,38 +550,23 @@ func TestMalformedSIP(t *testing.T) {
 // greeting, while waiting with no agent, while talking — and each record
 // says so; the agent goes back to ready.
 func TestCallerHangsUp(t *testing.T) {
-	needSipp(t)
-	base := runtime.NumGoroutine()
 	h := startEngine(t, callcenter.Options{}, Config{})
-	ctx := context.Background()
-	if err := h.svc.SetSIPPassword(ctx, 4, "zhao", "secret-zhao"); err != nil {
-		t.Fatal(err)
-	}
+	h.accounts("zhao")
 	// No agent yet: in the greeting (0.1 s) and in the queue (1 s).
 	for _, c := range []struct {
 		number string
 		hold   time.Duration
 	}{{"13900000001", 100 * time.Millisecond}, {"13900000002", time.Second}} {
-		if err := h.caller(c.number, 0, c.hold); err != nil {
-			t.Fatal(err)
-		}
+		h.must(h.caller(c.number, 0, c.hold))
 		if r := h.lastCall(c.number); r.State != callcenter.Abandoned || r.Agent != "" {
 			t.Fatalf("%s: %+v", c.number, r)
 		}
 	}
 	// While talking: the agent's phone gets the BYE, no satisfaction.
-	phonePort := freePort(t)
-	wait := h.phone("agent_hungup.xml", phonePort, 1, 0)
-	time.Sleep(300 * time.Millisecond)
-	if err := h.register("zhao", "secret-zhao", phonePort, "200"); err != nil {
-		t.Fatal(err)
-	}
-	if err := h.caller("13900000003", 0, 2500*time.Millisecond); err != nil {
-		t.Fatal(err)
-	}
-	if err := wait(); err != nil {
-		t.Fatal(err)
-	}
+	zhao := h.agentPhone("zhao", "agent_hungup.xml", 0, 0)
+	h.signIn(zhao)
+	h.must(h.caller("13900000003", 0, 2500*time.Millisecond))
+	h.await(zhao.wait)
 	r := h.lastCall("13900000003")
 	if r.State != callcenter.Answered || r.Agent != "zhao" || r.Satisfaction != 0 || r.EndedAt == nil {
 		t.Fatalf("hang-up while talking: %+v", r)
@@ -573,8 +574,7 @@ func TestCallerHangsUp(t *testing.T) {
 	if a := h.svc.Agent("zhao"); a.State != callcenter.Ready {
 		t.Fatalf("agent after the call: %+v", a)
 	}
-	h.stop()
-	goroutinesSettle(t, base)
+	h.stopNoLeaks()
 }
 
 // TestHoldAndTransfer: li answers, puts the caller on hold and back, then
@@ -582,89 +582,22 @@ func TestCallerHangsUp(t *testing.T) {
 // The record keeps the first agent, says transferred to agent:wang, has
 // the hold, and both agents are ready again.
 func TestHoldAndTransfer(t *testing.T) {
-	needSipp(t)
-	base := runtime.NumGoroutine()
 	h := startEngine(t, callcenter.Options{}, Config{})
-	ctx := context.Background()
-	for _, a := range []struct {
-		id         int64
-		user, pass string
-	}{{2, "li", "secret-li"}, {3, "wang", "secret-wang"}} {
-		if err := h.svc.SetSIPPassword(ctx, a.id, a.user, a.pass); err != nil {
-			t.Fatal(err)
-		}
-	}
-	liPort, wangPort := freePort(t), freePort(t)
-	waitLi := h.phone("agent_hungup.xml", liPort, 1, 0)
-	waitWang := h.phone("agent_answer.xml", wangPort, 1, time.Second)
-	time.Sleep(300 * time.Millisecond)
-	if err := h.register("li", "secret-li", liPort, "200"); err != nil {
-		t.Fatal(err)
-	}
-	// wang is busy (not ready) so the ACD gives the call to li.
-	if _, err := h.svc.AgentDo("wang", callcenter.ActNotReady, "会议"); err != nil {
-		t.Fatal(err)
-	}
-	if err := h.register("wang", "secret-wang", wangPort, "200"); err != nil {
-		t.Fatal(err)
-	}
-	callerDone := make(chan error, 1)
-	go func() { callerDone <- h.caller("13700000009", '5', 0) }()
-	var callID string
-	for i := 0; i < 100 && callID == ""; i++ {
-		if a := h.svc.Agent("li"); a.State == callcenter.Talking {
-			callID = a.CallID
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-	if callID == "" {
-		t.Fatal("li never talked")
-	}
-	var ctl callcenter.CallControl
-	for i := 0; i < 50; i++ {
-		var err error
-		if ctl, err = h.svc.Control(callID); err == nil {
-			break
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	if ctl == nil {
-		t.Fatal("no control for the call")
-	}
-	if err := ctl.Hold(); err != nil {
-		t.Fatal(err)
-	}
+	h.accounts("li", "wang")
+	li := h.agentPhone("li", "agent_hungup.xml", 0, 0)
+	wang := h.agentPhone("wang", "agent_answer.xml", 0, time.Second)
+	h.signIn(li, wang) // wang is busy so the ACD gives the call to li
+	callerDone := background(func() error { return h.caller("13700000009", '5', 0) })
+	_, ctl := h.talking("li")
+	h.must(ctl.Hold())
 	time.Sleep(1100 * time.Millisecond)
-	if err := ctl.Resume(); err != nil {
-		t.Fatal(err)
-	}
-	if err := ctl.Transfer("12333"); err == nil {
-		t.Fatal("outside transfer without a trunk accepted")
-	}
-	if err := ctl.Transfer("agent:wang"); err == nil {
-		t.Fatal("transfer to a not-ready agent accepted")
-	}
-	if _, err := h.svc.AgentDo("wang", callcenter.ActReady, ""); err != nil {
-		t.Fatal(err)
-	}
-	if err := ctl.Transfer("agent:wang"); err != nil {
-		t.Fatal(err)
-	}
-	if err := <-callerDone; err != nil {
-		t.Fatal(err)
-	}
-	for _, w := range []func() error{waitLi, waitWang} {
-		if err := w(); err != nil {
-			t.Fatal(err)
-		}
-	}
-	var c callcenter.Call
-	for i := 0; i < 50; i++ {
-		if c = h.lastCall("13700000009"); c.Satisfaction != 0 {
-			break
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+	h.must(ctl.Resume())
+	h.mustFail(ctl.Transfer("12333"), "outside transfer without a trunk accepted")
+	h.mustFail(ctl.Transfer("agent:wang"), "transfer to a not-ready agent accepted")
+	h.agentDo("wang", callcenter.ActReady, "")
+	h.must(ctl.Transfer("agent:wang"))
+	h.await(callerDone, li.wait, wang.wait)
+	c := h.lastRated("13700000009")
 	if c.State != callcenter.Transferred || c.Target != "agent:wang" || c.Agent != "li" || c.Satisfaction != 5 || c.HoldSeconds < 1 {
 		t.Fatalf("record: %+v", c)
 	}
@@ -673,53 +606,23 @@ func TestHoldAndTransfer(t *testing.T) {
 			t.Fatalf("%s after the call: %+v", name, a)
 		}
 	}
-	h.stop()
-	goroutinesSettle(t, base)
+	h.stopNoLeaks()
 }
 
 // TestTransferOutside: the agent transfers the caller to 12333 through the
 // trunk (a sipp UAS playing the other hotline); li is freed at once.
 func TestTransferOutside(t *testing.T) {
-	needSipp(t)
 	trunkPort := freePort(t)
 	h := startEngine(t, callcenter.Options{}, Config{Trunk: fmt.Sprintf("127.0.0.1:%d", trunkPort)})
-	if err := h.svc.SetSIPPassword(context.Background(), 2, "li", "secret-li"); err != nil {
-		t.Fatal(err)
-	}
-	liPort := freePort(t)
-	waitLi := h.phone("agent_hungup.xml", liPort, 1, 0)
-	waitTrunk := h.phone("agent_answer.xml", trunkPort, 1, time.Second)
-	time.Sleep(300 * time.Millisecond)
-	if err := h.register("li", "secret-li", liPort, "200"); err != nil {
-		t.Fatal(err)
-	}
-	callerDone := make(chan error, 1)
-	go func() { callerDone <- h.caller("13700000010", '4', 0) }()
-	var ctl callcenter.CallControl
-	for i := 0; i < 100 && ctl == nil; i++ {
-		if a := h.svc.Agent("li"); a.State == callcenter.Talking {
-			ctl, _ = h.svc.Control(a.CallID)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-	if ctl == nil {
-		t.Fatal("li never talked")
-	}
-	if err := ctl.Transfer("12333"); err != nil {
-		t.Fatal(err)
-	}
-	for _, w := range []func() error{func() error { return <-callerDone }, waitLi, waitTrunk} {
-		if err := w(); err != nil {
-			t.Fatal(err)
-		}
-	}
-	var c callcenter.Call
-	for i := 0; i < 50; i++ {
-		if c = h.lastCall("13700000010"); c.Satisfaction != 0 {
-			break
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+	h.accounts("li")
+	li := h.agentPhone("li", "agent_hungup.xml", 0, 0)
+	trunk := h.trunkPhone(trunkPort, "agent_answer.xml", 0, time.Second)
+	h.signIn(li)
+	callerDone := background(func() error { return h.caller("13700000010", '4', 0) })
+	_, ctl := h.talking("li")
+	h.must(ctl.Transfer("12333"))
+	h.await(callerDone, li.wait, trunk.wait)
+	c := h.lastRated("13700000010")
 	if c.State != callcenter.Transferred || c.Target != "12333" || c.Agent != "li" || c.Satisfaction != 4 {
 		t.Fatalf("record: %+v", c)
 	}
@@ -908,6 +811,7 @@ func (h *harness) party(scenario string, freq float64, seconds int) (string, *rt
 	h.t.Helper()
 	dir := h.t.TempDir()
 	sink := newSink(h.t)
+	h.sinks = append(h.sinks, sink)
 	b, err := os.ReadFile(filepath.Join("testdata", scenario))
 	if err != nil {
 		h.t.Fatal(err)
@@ -935,39 +839,109 @@ func (h *harness) callerIn(dir, number string, hold time.Duration) error {
 	return nil
 }
 
+// accounts gives each agent of names the SIP password "secret-NAME".
 func (h *harness) accounts(names ...string) {
 	h.t.Helper()
 	for i, n := range names {
-		if err := h.svc.SetSIPPassword(context.Background(), int64(10+i), n, "secret-"+n); err != nil {
-			h.t.Fatal(err)
-		}
+		h.must(h.svc.SetSIPPassword(context.Background(), int64(10+i), n, "secret-"+n))
 	}
+}
+
+// sippPhone is an agent's phone, or the department behind the trunk,
+// played by sipp for one call.
+type sippPhone struct {
+	agent string // "" for the trunk
+	port  int
+	sink  *rtpSink     // what the engine sends it; nil when nobody listens
+	wait  func() error // waits for its scenario to end
+}
+
+// agentPhone starts agent's phone on a free port (see trunkPhone).
+func (h *harness) agentPhone(agent, scenario string, tone float64, talk time.Duration) *sippPhone {
+	h.t.Helper()
+	p := h.trunkPhone(freePort(h.t), scenario, tone, talk)
+	p.agent = agent
+	return p
+}
+
+// trunkPhone starts a phone on port running scenario, talking for talk
+// where the scenario hangs up. With a tone (Hz) it sends that tone and
+// what the engine sends it is kept in its sink (see party); with 0 it
+// sends voice.pcap and nobody listens.
+func (h *harness) trunkPhone(port int, scenario string, tone float64, talk time.Duration) *sippPhone {
+	h.t.Helper()
+	p := &sippPhone{port: port}
+	dir := h.dir
+	if tone != 0 {
+		dir, p.sink = h.party(scenario, tone, 20)
+	}
+	p.wait = h.phoneIn(dir, scenario, port, 1, talk)
+	return p
+}
+
+// signIn registers the agents of the phones once these listen; the busy
+// ones are first made not ready (in a meeting), so that the ACD offers
+// the next call to ready.
+func (h *harness) signIn(ready *sippPhone, busy ...*sippPhone) {
+	h.t.Helper()
+	time.Sleep(300 * time.Millisecond) // the phones listening
+	for _, p := range busy {
+		h.agentDo(p.agent, callcenter.ActNotReady, "会议")
+	}
+	for _, p := range append([]*sippPhone{ready}, busy...) {
+		h.must(h.register(p.agent, "secret-"+p.agent, p.port, "200"))
+	}
+}
+
+func (h *harness) agentDo(agent string, act callcenter.AgentAction, reason string) {
+	h.t.Helper()
+	_, err := h.svc.AgentDo(agent, act, reason)
+	h.must(err)
+}
+
+// dial starts, in the background, a caller that sends toneCaller and
+// hangs up after hold talking; it returns the caller's sink and the
+// function that waits for the caller.
+func (h *harness) dial(number string, hold time.Duration) (*rtpSink, func() error) {
+	h.t.Helper()
+	dir, sink := h.party("caller_hangup.xml", toneCaller, 20)
+	return sink, background(func() error { return h.callerIn(dir, number, hold) })
 }
 
 // talking waits until agent talks and returns the control of her call.
-func (h *harness) talking(agent string) (string, callcenter.CallControl) {
+func (h *harness) talking(agent string) (callID string, ctl callcenter.CallControl) {
 	h.t.Helper()
-	for i := 0; i < 150; i++ {
-		if a := h.svc.Agent(agent); a.State == callcenter.Talking {
-			if ctl, err := h.svc.Control(a.CallID); err == nil {
-				return a.CallID, ctl
-			}
+	if !eventually(150, 50*time.Millisecond, func() bool {
+		a := h.svc.Agent(agent)
+		if a.State != callcenter.Talking {
+			return false
 		}
-		time.Sleep(50 * time.Millisecond)
+		callID = a.CallID
+		var err error
+		ctl, err = h.svc.Control(callID)
+		return err == nil
+	}) {
+		h.t.Fatalf("%s never talked: %+v", agent, h.svc.Agent(agent))
 	}
-	h.t.Fatalf("%s never talked: %+v", agent, h.svc.Agent(agent))
-	return "", nil
+	return callID, ctl
 }
 
-func (h *harness) expectState(agent string, want callcenter.AgentState) {
+// onCall fails the test with what unless agent talks on callID now.
+func (h *harness) onCall(what, agent, callID string) {
 	h.t.Helper()
-	for i := 0; i < 50; i++ {
-		if h.svc.Agent(agent).State == want {
-			return
-		}
-		time.Sleep(50 * time.Millisecond)
+	if a := h.svc.Agent(agent); a.State != callcenter.Talking || a.CallID != callID {
+		h.t.Fatalf("%s: %+v", what, a)
 	}
-	h.t.Fatalf("%s: %+v, want %s", agent, h.svc.Agent(agent), want)
+}
+
+// expectState waits (a little) for the agents to be in state want.
+func (h *harness) expectState(want callcenter.AgentState, agents ...string) {
+	h.t.Helper()
+	for _, agent := range agents {
+		if !eventually(50, 50*time.Millisecond, func() bool { return h.svc.Agent(agent).State == want }) {
+			h.t.Fatalf("%s: %+v, want %s", agent, h.svc.Agent(agent), want)
+		}
+	}
 }
 
 // callRecord waits for the call's record to be complete (ended, the
@@ -975,15 +949,34 @@ func (h *harness) expectState(agent string, want callcenter.AgentState) {
 func (h *harness) callRecord(callID string) *callcenter.Call {
 	h.t.Helper()
 	var c *callcenter.Call
-	for i := 0; i < 100; i++ {
+	if !eventually(100, 50*time.Millisecond, func() bool {
 		var err error
-		if c, err = h.svc.Store().GetByCallID(context.Background(), callID); err == nil && c.EndedAt != nil && c.Recording != "" {
-			return c
-		}
-		time.Sleep(50 * time.Millisecond)
+		c, err = h.svc.Store().GetByCallID(context.Background(), callID)
+		return err == nil && c.EndedAt != nil && c.Recording != ""
+	}) {
+		h.t.Fatalf("record of %s never completed: %+v", callID, c)
 	}
-	h.t.Fatalf("record of %s never completed: %+v", callID, c)
-	return nil
+	return c
+}
+
+// rated calls record again and again (5 s at most) until the call's
+// record carries the caller's rating, which comes after the call.
+func rated(record func() *callcenter.Call) *callcenter.Call {
+	var c *callcenter.Call
+	eventually(50, 100*time.Millisecond, func() bool {
+		c = record()
+		return c.Satisfaction != 0
+	})
+	return c
+}
+
+// lastRated is lastCall, rated.
+func (h *harness) lastRated(caller string) *callcenter.Call {
+	h.t.Helper()
+	return rated(func() *callcenter.Call {
+		c := h.lastCall(caller)
+		return &c
+	})
 }
 
 // openSockets counts the process's open sockets (Linux; -1 elsewhere).
@@ -1024,231 +1017,118 @@ func noLeaks(t *testing.T, goroutines, sockets int) {
 // caller and wang hear each other. The record keeps li as the agent, wang
 // as the last, transferred to agent:wang with the consultation as hold.
 func TestAttendedTransfer(t *testing.T) {
-	needSipp(t)
-	base, sockets := runtime.NumGoroutine(), openSockets()
 	h := startEngine(t, callcenter.Options{}, Config{})
 	h.accounts("li", "wang")
-	liDir, li := h.party("agent_hungup.xml", toneAgent, 20)
-	wangDir, wang := h.party("agent_hungup.xml", toneThird, 20)
-	callerDir, caller := h.party("caller_hangup.xml", toneCaller, 20)
-	liPort, wangPort := freePort(t), freePort(t)
-	waitLi := h.phoneIn(liDir, "agent_hungup.xml", liPort, 1, 0)
-	waitWang := h.phoneIn(wangDir, "agent_hungup.xml", wangPort, 1, 0)
-	time.Sleep(300 * time.Millisecond)
-	if _, err := h.svc.AgentDo("wang", callcenter.ActNotReady, "会议"); err != nil {
-		t.Fatal(err)
-	}
-	for _, a := range []struct {
-		name string
-		port int
-	}{{"li", liPort}, {"wang", wangPort}} {
-		if err := h.register(a.name, "secret-"+a.name, a.port, "200"); err != nil {
-			t.Fatal(err)
-		}
-	}
-	callerDone := make(chan error, 1)
-	go func() { callerDone <- h.callerIn(callerDir, "13600000001", 10*time.Second) }()
+	li := h.agentPhone("li", "agent_hungup.xml", toneAgent, 0)
+	wang := h.agentPhone("wang", "agent_hungup.xml", toneThird, 0)
+	h.signIn(li, wang)
+	caller, callerDone := h.dial("13600000001", 10*time.Second)
 	callID, ctl := h.talking("li")
 	t0 := time.Now()
 	time.Sleep(time.Second)
-	if err := ctl.CompleteTransfer(); err == nil {
-		t.Fatal("complete without a consultation accepted")
-	}
-	if _, err := h.svc.AgentDo("wang", callcenter.ActReady, ""); err != nil {
-		t.Fatal(err)
-	}
+	h.mustFail(ctl.CompleteTransfer(), "complete without a consultation accepted")
+	h.agentDo("wang", callcenter.ActReady, "")
 	tc := time.Now()
-	if err := ctl.Consult("agent:wang"); err != nil {
-		t.Fatal(err)
-	}
+	h.must(ctl.Consult("agent:wang"))
 	t1 := time.Now()
-	if a := h.svc.Agent("wang"); a.State != callcenter.Talking || a.CallID != callID {
-		t.Fatalf("wang consulted: %+v", a)
-	}
-	if err := ctl.Hold(); err == nil {
-		t.Fatal("hold during a consultation accepted")
-	}
+	h.onCall("wang consulted", "wang", callID)
+	h.mustFail(ctl.Hold(), "hold during a consultation accepted")
 	time.Sleep(1500 * time.Millisecond)
 	t2 := time.Now()
-	if err := ctl.CompleteTransfer(); err != nil {
-		t.Fatal(err)
-	}
+	h.must(ctl.CompleteTransfer())
 	t3 := time.Now()
-	h.expectState("li", callcenter.Ready)
-	if err := waitLi(); err != nil { // li got the BYE
-		t.Fatal(err)
-	}
+	h.expectState(callcenter.Ready, "li")
+	h.await(li.wait) // li got the BYE
 	time.Sleep(1500 * time.Millisecond)
 	t4 := time.Now()
-	if err := <-callerDone; err != nil {
-		t.Fatal(err)
-	}
-	if err := waitWang(); err != nil {
-		t.Fatal(err)
-	}
+	h.await(callerDone, wang.wait)
 	talk, consult, after := phase(t0, tc), phase(t1, t2), phase(t3, t4)
-	expectHeard(t, "li talking", li, talk, []float64{toneCaller}, nil)
+	expectHeard(t, "li talking", li.sink, talk, []float64{toneCaller}, nil)
 	expectHeard(t, "caller talking", caller, talk, []float64{toneAgent}, nil)
-	expectHeard(t, "li consulting", li, consult, []float64{toneThird}, []float64{toneCaller})
-	expectHeard(t, "wang consulted", wang, consult, []float64{toneAgent}, []float64{toneCaller})
+	expectHeard(t, "li consulting", li.sink, consult, []float64{toneThird}, []float64{toneCaller})
+	expectHeard(t, "wang consulted", wang.sink, consult, []float64{toneAgent}, []float64{toneCaller})
 	expectHeard(t, "caller on hold", caller, consult, nil, []float64{toneAgent, toneThird})
 	expectHeard(t, "caller after the transfer", caller, after, []float64{toneThird}, []float64{toneAgent})
-	expectHeard(t, "wang after the transfer", wang, after, []float64{toneCaller}, []float64{toneAgent})
+	expectHeard(t, "wang after the transfer", wang.sink, after, []float64{toneCaller}, []float64{toneAgent})
 	c := h.callRecord(callID)
 	if c.State != callcenter.Transferred || c.Agent != "li" || c.LastAgent != "wang" || c.Target != "agent:wang" || c.HoldSeconds < 1 || c.HoldStarted != nil {
 		t.Fatalf("record: %+v", c)
 	}
-	for _, name := range []string{"li", "wang"} {
-		h.expectState(name, callcenter.Ready)
-	}
-	h.stop()
-	li.close()
-	wang.close()
-	caller.close()
-	noLeaks(t, base, sockets)
+	h.expectState(callcenter.Ready, "li", "wang")
+	h.stopNoLeaks()
 }
 
 // TestAttendedTransferCancelled: li consults wang, then cancels: wang is
 // hung up and ready again, caller and li hear each other again, wang never
 // heard the caller.
 func TestAttendedTransferCancelled(t *testing.T) {
-	needSipp(t)
-	base, sockets := runtime.NumGoroutine(), openSockets()
 	h := startEngine(t, callcenter.Options{}, Config{})
 	h.accounts("li", "wang")
-	liDir, li := h.party("agent_hungup.xml", toneAgent, 20)
-	wangDir, wang := h.party("agent_hungup.xml", toneThird, 20)
-	callerDir, caller := h.party("caller_hangup.xml", toneCaller, 20)
-	liPort, wangPort := freePort(t), freePort(t)
-	waitLi := h.phoneIn(liDir, "agent_hungup.xml", liPort, 1, 0)
-	waitWang := h.phoneIn(wangDir, "agent_hungup.xml", wangPort, 1, 0)
-	time.Sleep(300 * time.Millisecond)
-	if _, err := h.svc.AgentDo("wang", callcenter.ActNotReady, "会议"); err != nil {
-		t.Fatal(err)
-	}
-	if err := h.register("li", "secret-li", liPort, "200"); err != nil {
-		t.Fatal(err)
-	}
-	if err := h.register("wang", "secret-wang", wangPort, "200"); err != nil {
-		t.Fatal(err)
-	}
-	callerDone := make(chan error, 1)
-	go func() { callerDone <- h.callerIn(callerDir, "13600000002", 8*time.Second) }()
+	li := h.agentPhone("li", "agent_hungup.xml", toneAgent, 0)
+	wang := h.agentPhone("wang", "agent_hungup.xml", toneThird, 0)
+	h.signIn(li, wang)
+	caller, callerDone := h.dial("13600000002", 8*time.Second)
 	callID, ctl := h.talking("li")
-	if _, err := h.svc.AgentDo("wang", callcenter.ActReady, ""); err != nil {
-		t.Fatal(err)
-	}
-	if err := ctl.Consult("agent:wang"); err != nil {
-		t.Fatal(err)
-	}
+	h.agentDo("wang", callcenter.ActReady, "")
+	h.must(ctl.Consult("agent:wang"))
 	t1 := time.Now()
 	time.Sleep(1200 * time.Millisecond)
 	t2 := time.Now()
-	if err := ctl.CancelConsult(); err != nil {
-		t.Fatal(err)
-	}
+	h.must(ctl.CancelConsult())
 	t3 := time.Now()
-	if err := waitWang(); err != nil { // wang got the BYE
-		t.Fatal(err)
-	}
-	h.expectState("wang", callcenter.Ready)
-	if a := h.svc.Agent("li"); a.State != callcenter.Talking || a.CallID != callID {
-		t.Fatalf("li after the cancel: %+v", a)
-	}
+	h.await(wang.wait) // wang got the BYE
+	h.expectState(callcenter.Ready, "wang")
+	h.onCall("li after the cancel", "li", callID)
 	time.Sleep(1500 * time.Millisecond)
 	t4 := time.Now()
-	if err := <-callerDone; err != nil {
-		t.Fatal(err)
-	}
-	if err := waitLi(); err != nil {
-		t.Fatal(err)
-	}
+	h.await(callerDone, li.wait)
 	consult, back := phase(t1, t2), phase(t3, t4)
-	expectHeard(t, "li consulting", li, consult, []float64{toneThird}, []float64{toneCaller})
+	expectHeard(t, "li consulting", li.sink, consult, []float64{toneThird}, []float64{toneCaller})
 	expectHeard(t, "caller on hold", caller, consult, nil, []float64{toneAgent, toneThird})
-	expectHeard(t, "li after the cancel", li, back, []float64{toneCaller}, []float64{toneThird})
+	expectHeard(t, "li after the cancel", li.sink, back, []float64{toneCaller}, []float64{toneThird})
 	expectHeard(t, "caller after the cancel", caller, back, []float64{toneAgent}, []float64{toneThird})
-	if n := wang.heard(t1.Add(-time.Hour), time.Now(), toneCaller); n > 2 {
+	if n := wang.sink.heard(t1.Add(-time.Hour), time.Now(), toneCaller); n > 2 {
 		t.Errorf("wang heard the caller in %d frames", n)
 	}
 	c := h.callRecord(callID)
 	if c.State != callcenter.Answered || c.Agent != "li" || c.LastAgent != "li" || c.Target != "" || c.HoldSeconds < 1 {
 		t.Fatalf("record: %+v", c)
 	}
-	h.stop()
-	li.close()
-	wang.close()
-	caller.close()
-	noLeaks(t, base, sockets)
+	h.stopNoLeaks()
 }
 
 // TestConsultNotAnswered: wang's phone rings out, then the department
 // reached through the trunk refuses (486): each time the consultation
 // fails and the caller is back with li, hearing her.
 func TestConsultNotAnswered(t *testing.T) {
-	needSipp(t)
-	base, sockets := runtime.NumGoroutine(), openSockets()
 	trunkPort := freePort(t)
 	h := startEngine(t, callcenter.Options{RingTimeout: time.Second}, Config{Trunk: fmt.Sprintf("127.0.0.1:%d", trunkPort)})
 	h.accounts("li", "wang")
-	liDir, li := h.party("agent_hungup.xml", toneAgent, 20)
-	callerDir, caller := h.party("caller_hangup.xml", toneCaller, 20)
-	liPort, wangPort := freePort(t), freePort(t)
-	waitLi := h.phoneIn(liDir, "agent_hungup.xml", liPort, 1, 0)
-	waitWang := h.phone("agent_noanswer.xml", wangPort, 1, 0)
-	waitTrunk := h.phone("agent_busy.xml", trunkPort, 1, 0)
-	time.Sleep(300 * time.Millisecond)
-	if _, err := h.svc.AgentDo("wang", callcenter.ActNotReady, "会议"); err != nil {
-		t.Fatal(err)
-	}
-	if err := h.register("li", "secret-li", liPort, "200"); err != nil {
-		t.Fatal(err)
-	}
-	if err := h.register("wang", "secret-wang", wangPort, "200"); err != nil {
-		t.Fatal(err)
-	}
-	callerDone := make(chan error, 1)
-	go func() { callerDone <- h.callerIn(callerDir, "13600000003", 8*time.Second) }()
+	li := h.agentPhone("li", "agent_hungup.xml", toneAgent, 0)
+	wang := h.agentPhone("wang", "agent_noanswer.xml", 0, 0)
+	trunk := h.trunkPhone(trunkPort, "agent_busy.xml", 0, 0)
+	h.signIn(li, wang)
+	caller, callerDone := h.dial("13600000003", 8*time.Second)
 	callID, ctl := h.talking("li")
-	if _, err := h.svc.AgentDo("wang", callcenter.ActReady, ""); err != nil {
-		t.Fatal(err)
-	}
-	if err := ctl.Consult("agent:wang"); err == nil {
-		t.Fatal("consultation with a phone that never answers succeeded")
-	}
-	if err := waitWang(); err != nil { // rang, was cancelled
-		t.Fatal(err)
-	}
-	h.expectState("wang", callcenter.Ready)
-	if err := ctl.Consult("12333"); err == nil {
-		t.Fatal("consultation refused with 486 succeeded")
-	}
-	if err := waitTrunk(); err != nil {
-		t.Fatal(err)
-	}
+	h.agentDo("wang", callcenter.ActReady, "")
+	h.mustFail(ctl.Consult("agent:wang"), "consultation with a phone that never answers succeeded")
+	h.await(wang.wait) // rang, was cancelled
+	h.expectState(callcenter.Ready, "wang")
+	h.mustFail(ctl.Consult("12333"), "consultation refused with 486 succeeded")
+	h.await(trunk.wait)
 	t3 := time.Now()
-	if a := h.svc.Agent("li"); a.State != callcenter.Talking || a.CallID != callID {
-		t.Fatalf("li after the failed consultations: %+v", a)
-	}
+	h.onCall("li after the failed consultations", "li", callID)
 	time.Sleep(1500 * time.Millisecond)
 	t4 := time.Now()
-	if err := <-callerDone; err != nil {
-		t.Fatal(err)
-	}
-	if err := waitLi(); err != nil {
-		t.Fatal(err)
-	}
+	h.await(callerDone, li.wait)
 	back := phase(t3, t4)
-	expectHeard(t, "li afterwards", li, back, []float64{toneCaller}, nil)
+	expectHeard(t, "li afterwards", li.sink, back, []float64{toneCaller}, nil)
 	expectHeard(t, "caller afterwards", caller, back, []float64{toneAgent}, nil)
 	c := h.callRecord(callID)
 	if c.State != callcenter.Answered || c.Agent != "li" || c.LastAgent != "li" || c.HoldSeconds < 1 || c.HoldStarted != nil {
 		t.Fatalf("record: %+v", c)
 	}
-	h.stop()
-	li.close()
-	caller.close()
-	noLeaks(t, base, sockets)
+	h.stopNoLeaks()
 }
 
 // TestTransferToQueue: li (general queue) sends the caller to the english
@@ -1257,85 +1137,44 @@ func TestConsultNotAnswered(t *testing.T) {
 // rates 5. The record: transferred to queue:english, agent li, last agent
 // zhang.
 func TestTransferToQueue(t *testing.T) {
-	needSipp(t)
-	base, sockets := runtime.NumGoroutine(), openSockets()
 	h := startEngine(t, callcenter.Options{Queues: []callcenter.Queue{{Name: "general", Title: "普通话坐席"}, {Name: "english", Title: "英语坐席"}}}, Config{})
 	h.accounts("li", "zhang")
-	if err := h.svc.SetSkills("li", []string{"general"}); err != nil {
-		t.Fatal(err)
-	}
-	if err := h.svc.SetSkills("zhang", []string{"english"}); err != nil {
-		t.Fatal(err)
-	}
-	liPort, zhangPort := freePort(t), freePort(t)
-	waitLi := h.phone("agent_hungup.xml", liPort, 1, 0)
-	waitZhang := h.phone("agent_answer.xml", zhangPort, 1, time.Second)
-	time.Sleep(300 * time.Millisecond)
-	if _, err := h.svc.AgentDo("zhang", callcenter.ActNotReady, "会议"); err != nil {
-		t.Fatal(err)
-	}
-	if err := h.register("li", "secret-li", liPort, "200"); err != nil {
-		t.Fatal(err)
-	}
-	if err := h.register("zhang", "secret-zhang", zhangPort, "200"); err != nil {
-		t.Fatal(err)
-	}
-	callerDone := make(chan error, 1)
-	go func() { callerDone <- h.caller("13600000004", '5', 0) }()
+	h.must(h.svc.SetSkills("li", []string{"general"}))
+	h.must(h.svc.SetSkills("zhang", []string{"english"}))
+	li := h.agentPhone("li", "agent_hungup.xml", 0, 0)
+	zhang := h.agentPhone("zhang", "agent_answer.xml", 0, time.Second)
+	h.signIn(li, zhang)
+	callerDone := background(func() error { return h.caller("13600000004", '5', 0) })
 	callID, ctl := h.talking("li")
-	if err := ctl.Transfer("queue:nosuch"); err == nil {
-		t.Fatal("transfer to a queue that does not exist accepted")
-	}
-	if err := ctl.Transfer("queue:english"); err != nil {
-		t.Fatal(err)
-	}
-	if err := waitLi(); err != nil { // li got the BYE
-		t.Fatal(err)
-	}
-	h.expectState("li", callcenter.Ready)
+	h.mustFail(ctl.Transfer("queue:nosuch"), "transfer to a queue that does not exist accepted")
+	h.must(ctl.Transfer("queue:english"))
+	h.await(li.wait) // li got the BYE
+	h.expectState(callcenter.Ready, "li")
 	// The caller waits in the english queue (li, general only, is not
 	// offered it).
-	var waiting bool
-	for i := 0; i < 50 && !waiting; i++ {
+	if !eventually(50, 50*time.Millisecond, func() bool {
 		l, err := h.svc.Live(context.Background())
-		if err != nil {
-			t.Fatal(err)
-		}
+		h.must(err)
 		for _, w := range l.Calls {
-			waiting = waiting || (w.CallID == callID && w.Queue == "english" && w.Offered == "")
+			if w.CallID == callID && w.Queue == "english" && w.Offered == "" {
+				return true
+			}
 		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	if !waiting {
+		return false
+	}) {
 		t.Fatal("the call never waited in the english queue")
 	}
 	if a := h.svc.Agent("li"); a.State != callcenter.Ready {
 		t.Fatalf("li was offered the english call: %+v", a)
 	}
-	if _, err := h.svc.AgentDo("zhang", callcenter.ActReady, ""); err != nil {
-		t.Fatal(err)
-	}
-	if err := waitZhang(); err != nil {
-		t.Fatal(err)
-	}
-	if err := <-callerDone; err != nil {
-		t.Fatal(err)
-	}
-	var c *callcenter.Call
-	for i := 0; i < 50; i++ {
-		if c = h.callRecord(callID); c.Satisfaction != 0 {
-			break
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+	h.agentDo("zhang", callcenter.ActReady, "")
+	h.await(zhang.wait, callerDone)
+	c := rated(func() *callcenter.Call { return h.callRecord(callID) })
 	if c.State != callcenter.Transferred || c.Target != "queue:english" || c.Agent != "li" || c.LastAgent != "zhang" || c.Satisfaction != 5 {
 		t.Fatalf("record: %+v", c)
 	}
-	for _, name := range []string{"li", "zhang"} {
-		h.expectState(name, callcenter.Ready)
-	}
-	h.stop()
-	noLeaks(t, base, sockets)
+	h.expectState(callcenter.Ready, "li", "zhang")
+	h.stopNoLeaks()
 }
 
 // wavChannels reads a stereo 16-bit WAV into its two channels.
@@ -1378,87 +1217,45 @@ func framesWith(pcm []int16, freq float64) int {
 // hangs up by itself. The recording has the caller on the left and li and
 // wang mixed on the right; the record says three-way with agent:wang.
 func TestThreeWayCall(t *testing.T) {
-	needSipp(t)
-	base, sockets := runtime.NumGoroutine(), openSockets()
 	trunkPort := freePort(t)
 	h := startEngine(t, callcenter.Options{}, Config{Trunk: fmt.Sprintf("127.0.0.1:%d", trunkPort)})
 	h.accounts("li", "wang")
-	liDir, li := h.party("agent_hungup.xml", toneAgent, 20)
-	wangDir, wang := h.party("agent_hungup.xml", toneThird, 20)
-	trunkDir, trunk := h.party("agent_answer.xml", toneThird, 20)
-	callerDir, caller := h.party("caller_hangup.xml", toneCaller, 20)
-	liPort, wangPort := freePort(t), freePort(t)
-	waitLi := h.phoneIn(liDir, "agent_hungup.xml", liPort, 1, 0)
-	waitWang := h.phoneIn(wangDir, "agent_hungup.xml", wangPort, 1, 0)
-	waitTrunk := h.phoneIn(trunkDir, "agent_answer.xml", trunkPort, 1, 1500*time.Millisecond)
-	time.Sleep(300 * time.Millisecond)
-	if _, err := h.svc.AgentDo("wang", callcenter.ActNotReady, "会议"); err != nil {
-		t.Fatal(err)
-	}
-	if err := h.register("li", "secret-li", liPort, "200"); err != nil {
-		t.Fatal(err)
-	}
-	if err := h.register("wang", "secret-wang", wangPort, "200"); err != nil {
-		t.Fatal(err)
-	}
-	callerDone := make(chan error, 1)
-	go func() { callerDone <- h.callerIn(callerDir, "13600000005", 12*time.Second) }()
+	li := h.agentPhone("li", "agent_hungup.xml", toneAgent, 0)
+	wang := h.agentPhone("wang", "agent_hungup.xml", toneThird, 0)
+	trunk := h.trunkPhone(trunkPort, "agent_answer.xml", toneThird, 1500*time.Millisecond)
+	h.signIn(li, wang)
+	caller, callerDone := h.dial("13600000005", 12*time.Second)
 	callID, ctl := h.talking("li")
-	if err := ctl.DropConference(); err == nil {
-		t.Fatal("drop without a three-way call accepted")
-	}
-	if _, err := h.svc.AgentDo("wang", callcenter.ActReady, ""); err != nil {
-		t.Fatal(err)
-	}
-	if err := ctl.Conference("agent:wang"); err != nil {
-		t.Fatal(err)
-	}
+	h.mustFail(ctl.DropConference(), "drop without a three-way call accepted")
+	h.agentDo("wang", callcenter.ActReady, "")
+	h.must(ctl.Conference("agent:wang"))
 	t1 := time.Now()
-	if a := h.svc.Agent("wang"); a.State != callcenter.Talking || a.CallID != callID {
-		t.Fatalf("wang in the three-way call: %+v", a)
-	}
-	if err := ctl.Consult("12333"); err == nil {
-		t.Fatal("consultation during a three-way call accepted")
-	}
+	h.onCall("wang in the three-way call", "wang", callID)
+	h.mustFail(ctl.Consult("12333"), "consultation during a three-way call accepted")
 	time.Sleep(2 * time.Second)
 	t2 := time.Now()
-	if err := ctl.DropConference(); err != nil {
-		t.Fatal(err)
-	}
+	h.must(ctl.DropConference())
 	t3 := time.Now()
-	if err := waitWang(); err != nil { // wang got the BYE
-		t.Fatal(err)
-	}
-	h.expectState("wang", callcenter.Ready)
+	h.await(wang.wait) // wang got the BYE
+	h.expectState(callcenter.Ready, "wang")
 	time.Sleep(1200 * time.Millisecond)
 	t4 := time.Now()
 	// The department joins, speaks and hangs up by itself.
-	if err := ctl.Conference("12333"); err != nil {
-		t.Fatal(err)
-	}
+	h.must(ctl.Conference("12333"))
 	t5 := time.Now()
-	if err := waitTrunk(); err != nil {
-		t.Fatal(err)
-	}
+	h.await(trunk.wait)
 	t6 := time.Now()
-	if a := h.svc.Agent("li"); a.State != callcenter.Talking || a.CallID != callID {
-		t.Fatalf("li after the department left: %+v", a)
-	}
+	h.onCall("li after the department left", "li", callID)
 	time.Sleep(1200 * time.Millisecond)
 	t7 := time.Now()
-	if err := <-callerDone; err != nil {
-		t.Fatal(err)
-	}
-	if err := waitLi(); err != nil {
-		t.Fatal(err)
-	}
+	h.await(callerDone, li.wait)
 	three, two, dept, again := phase(t1, t2), phase(t3, t4), phase(t5, t6), phase(t6, t7)
 	expectHeard(t, "caller three-way", caller, three, []float64{toneAgent, toneThird}, []float64{toneCaller})
-	expectHeard(t, "li three-way", li, three, []float64{toneCaller, toneThird}, []float64{toneAgent})
-	expectHeard(t, "wang three-way", wang, three, []float64{toneCaller, toneAgent}, []float64{toneThird})
+	expectHeard(t, "li three-way", li.sink, three, []float64{toneCaller, toneThird}, []float64{toneAgent})
+	expectHeard(t, "wang three-way", wang.sink, three, []float64{toneCaller, toneAgent}, []float64{toneThird})
 	expectHeard(t, "caller after the drop", caller, two, []float64{toneAgent}, []float64{toneThird})
-	expectHeard(t, "li after the drop", li, two, []float64{toneCaller}, []float64{toneThird})
-	expectHeard(t, "department three-way", trunk, dept, []float64{toneCaller, toneAgent}, []float64{toneThird})
+	expectHeard(t, "li after the drop", li.sink, two, []float64{toneCaller}, []float64{toneThird})
+	expectHeard(t, "department three-way", trunk.sink, dept, []float64{toneCaller, toneAgent}, []float64{toneThird})
 	expectHeard(t, "caller with the department", caller, dept, []float64{toneAgent, toneThird}, nil)
 	expectHeard(t, "caller after the department left", caller, again, []float64{toneAgent}, []float64{toneThird})
 	c := h.callRecord(callID)
@@ -1475,72 +1272,35 @@ func TestThreeWayCall(t *testing.T) {
 	if n := framesWith(right, toneAgent); n < 100 {
 		t.Errorf("recording: li's tone in %d frames of the right channel", n)
 	}
-	h.stop()
-	for _, s := range []*rtpSink{li, wang, trunk, caller} {
-		s.close()
-	}
-	noLeaks(t, base, sockets)
+	h.stopNoLeaks()
 }
 
 // TestThreeWayAgentLeaves: li adds wang and hangs up: the caller goes on
 // with wang (as after a transfer), li starts wrap-up.
 func TestThreeWayAgentLeaves(t *testing.T) {
-	needSipp(t)
-	base, sockets := runtime.NumGoroutine(), openSockets()
 	h := startEngine(t, callcenter.Options{}, Config{})
 	h.accounts("li", "wang")
-	liDir, li := h.party("agent_answer.xml", toneAgent, 20)
-	wangDir, wang := h.party("agent_hungup.xml", toneThird, 20)
-	callerDir, caller := h.party("caller_hangup.xml", toneCaller, 20)
-	liPort, wangPort := freePort(t), freePort(t)
-	waitLi := h.phoneIn(liDir, "agent_answer.xml", liPort, 1, 4*time.Second)
-	waitWang := h.phoneIn(wangDir, "agent_hungup.xml", wangPort, 1, 0)
-	time.Sleep(300 * time.Millisecond)
-	if _, err := h.svc.AgentDo("wang", callcenter.ActNotReady, "会议"); err != nil {
-		t.Fatal(err)
-	}
-	if err := h.register("li", "secret-li", liPort, "200"); err != nil {
-		t.Fatal(err)
-	}
-	if err := h.register("wang", "secret-wang", wangPort, "200"); err != nil {
-		t.Fatal(err)
-	}
-	callerDone := make(chan error, 1)
-	go func() { callerDone <- h.callerIn(callerDir, "13600000006", 9*time.Second) }()
+	li := h.agentPhone("li", "agent_answer.xml", toneAgent, 4*time.Second)
+	wang := h.agentPhone("wang", "agent_hungup.xml", toneThird, 0)
+	h.signIn(li, wang)
+	caller, callerDone := h.dial("13600000006", 9*time.Second)
 	callID, ctl := h.talking("li")
-	if _, err := h.svc.AgentDo("wang", callcenter.ActReady, ""); err != nil {
-		t.Fatal(err)
-	}
-	if err := ctl.Conference("agent:wang"); err != nil {
-		t.Fatal(err)
-	}
-	if err := waitLi(); err != nil { // li hangs up after 4 s
-		t.Fatal(err)
-	}
+	h.agentDo("wang", callcenter.ActReady, "")
+	h.must(ctl.Conference("agent:wang"))
+	h.await(li.wait) // li hangs up after 4 s
 	t1 := time.Now()
-	h.expectState("li", callcenter.Ready)
-	if a := h.svc.Agent("wang"); a.State != callcenter.Talking || a.CallID != callID {
-		t.Fatalf("wang after li left: %+v", a)
-	}
+	h.expectState(callcenter.Ready, "li")
+	h.onCall("wang after li left", "wang", callID)
 	time.Sleep(1500 * time.Millisecond)
 	t2 := time.Now()
-	if err := <-callerDone; err != nil {
-		t.Fatal(err)
-	}
-	if err := waitWang(); err != nil {
-		t.Fatal(err)
-	}
+	h.await(callerDone, wang.wait)
 	after := phase(t1, t2)
 	expectHeard(t, "caller with wang", caller, after, []float64{toneThird}, []float64{toneAgent})
-	expectHeard(t, "wang with the caller", wang, after, []float64{toneCaller}, []float64{toneAgent})
+	expectHeard(t, "wang with the caller", wang.sink, after, []float64{toneCaller}, []float64{toneAgent})
 	c := h.callRecord(callID)
 	if c.State != callcenter.Transferred || c.Agent != "li" || c.LastAgent != "wang" || c.Target != "agent:wang" || c.Conference != "agent:wang" || c.ConferenceSeconds < 1 {
 		t.Fatalf("record: %+v", c)
 	}
-	h.expectState("wang", callcenter.Ready)
-	h.stop()
-	for _, s := range []*rtpSink{li, wang, caller} {
-		s.close()
-	}
-	noLeaks(t, base, sockets)
+	h.expectState(callcenter.Ready, "wang")
+	h.stopNoLeaks()
 }
