@@ -474,3 +474,45 @@ func TestQueueTransferLive(t *testing.T) {
 		}
 	})
 }
+
+// TestGaveUpAfterQueueTransfer: a caller transferred to another queue who
+// hangs up before an agent there answers gets a call-back task; one who was
+// answered there does not.
+func TestGaveUpAfterQueueTransfer(t *testing.T) {
+	database.ForEachTestDB(t, func(t *testing.T, db *database.DB) {
+		clock := &fakeClock{t: t0}
+		s, err := New(context.Background(), db, Options{DataDir: t.TempDir(), Now: clock.Now, Queues: []Queue{{Name: "general"}, {Name: "english"}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx := context.Background()
+		record := func(e Event) {
+			t.Helper()
+			if _, err := s.Record(ctx, e); err != nil {
+				t.Fatalf("%s: %v", e.Type, err)
+			}
+		}
+		for i, id := range []string{"gave-up", "answered-there"} {
+			base := i * 100
+			record(offered(id, "1380000000"+string(rune('1'+i)), base))
+			record(answered(id, "li", base+2))
+			record(Event{Type: EvTransferred, CallID: id, At: t0.Add(time.Duration(base+30) * time.Second), Agent: "li", Target: "queue:english"})
+			if id == "answered-there" {
+				record(answered(id, "zhang", base+40))
+			}
+			record(Event{Type: EvEnded, CallID: id, At: t0.Add(time.Duration(base+60) * time.Second)})
+		}
+		cbs, err := s.Store().Callbacks(ctx, CallbackOpen, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(cbs) != 1 || cbs[0].CallID != "gave-up" || cbs[0].Reason != CallbackAbandoned {
+			t.Fatalf("call-back tasks: %+v", cbs)
+		}
+		// A repeated ended event (PBXs retry) adds nothing.
+		record(Event{Type: EvEnded, CallID: "gave-up", At: t0.Add(70 * time.Second)})
+		if cbs, _ := s.Store().Callbacks(ctx, CallbackOpen, 0); len(cbs) != 1 {
+			t.Fatalf("a retry added a task: %+v", cbs)
+		}
+	})
+}

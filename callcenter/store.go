@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/hotline12345/hotline"
@@ -201,7 +202,17 @@ func (s *Store) recordTx(ctx context.Context, tx *database.Tx, e Event) (*Call, 
 	}
 	// A caller who gave up waiting, or chose to be called back, gets a
 	// call-back task (漏接电话回拨) in the same transaction.
-	if (old == nil || (old.State != Abandoned && old.State != Callback)) && (c.State == Abandoned || c.State == Callback) {
+	gaveUp := (old == nil || (old.State != Abandoned && old.State != Callback)) && (c.State == Abandoned || c.State == Callback)
+	if !gaveUp && e.Type == EvEnded && old != nil && old.EndedAt == nil && c.State == Transferred && strings.HasPrefix(c.Target, "queue:") {
+		// Transferred to another queue and hung up there before an agent
+		// of that queue answered: as much a missed call as any other.
+		answered, err := answeredSinceTransfer(ctx, tx, c.CallID)
+		if err != nil {
+			return nil, err
+		}
+		gaveUp = !answered
+	}
+	if gaveUp {
 		reason := CallbackAbandoned
 		if c.State == Callback {
 			reason = CallbackRequested
@@ -316,4 +327,27 @@ func (s *Store) GetByCallID(ctx context.Context, callID string) (*Call, error) {
 // desk shows the moment a call is offered.
 func (s *Store) History(ctx context.Context, caller string, limit int) ([]Call, error) {
 	return s.query(ctx, `SELECT `+cols+` FROM calls WHERE caller = ? ORDER BY arrived_at DESC, id DESC LIMIT ?`, caller, limit)
+}
+
+// answeredSinceTransfer reports whether an agent answered the call after
+// its last transfer.
+func answeredSinceTransfer(ctx context.Context, tx *database.Tx, callID string) (bool, error) {
+	rows, err := tx.Query(ctx, `SELECT type FROM call_events WHERE call_id = ? ORDER BY id DESC`, callID)
+	if err != nil {
+		return false, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var t string
+		if err := rows.Scan(&t); err != nil {
+			return false, err
+		}
+		switch EventType(t) {
+		case EvAnswered:
+			return true, nil
+		case EvTransferred:
+			return false, nil
+		}
+	}
+	return false, rows.Err()
 }
