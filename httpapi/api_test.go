@@ -559,6 +559,21 @@ func (f *apiFixture) testKBReport(t *testing.T) {
 	if !found {
 		t.Errorf("the unanswered question is not reported: %+v", rep.Unanswered)
 	}
+	// Synonyms: editors replace them and search uses them at once.
+	f.must("PUT", "/api/v1/kb/synonyms", "ed", map[string]any{"groups": [][]string{{"暂住证", "居住证"}}}, 200, nil)
+	var hits struct {
+		Items []struct{ Article struct{ ID int64 } }
+	}
+	f.must("GET", "/api/v1/kb/search?q="+url.QueryEscape("暂住证"), "agent", nil, 200, &hits)
+	if len(hits.Items) == 0 || hits.Items[0].Article.ID != a.ID {
+		t.Errorf("a synonym does not find the article: %+v", hits)
+	}
+	if got, _ := f.call("PUT", "/api/v1/kb/synonyms", "agent", map[string]any{"groups": [][]string{{"a", "b"}}}); got != 403 {
+		t.Errorf("a call-taker changed the synonyms: %d", got)
+	}
+	if got, _ := f.call("PUT", "/api/v1/kb/synonyms", "ed", map[string]any{"groups": [][]string{{"孤词"}}}); got != 400 {
+		t.Errorf("a one-word group: %d", got)
+	}
 	for _, c := range []struct {
 		path, user string
 		want       int

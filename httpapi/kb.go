@@ -22,6 +22,37 @@ func (s *Server) kbRoutes(r chi.Router) {
 	r.Post("/kb/articles/{id}/{action}", s.kbAct)
 	r.Get("/kb/misses", s.kbMisses)
 	r.Get("/kb/report", s.kbReport)
+	r.Get("/kb/synonyms", s.kbSynonyms)
+	r.Put("/kb/synonyms", s.kbSetSynonyms)
+}
+
+func (s *Server) kbSynonyms(w http.ResponseWriter, r *http.Request) {
+	if hotline.UserFrom(r.Context()) == nil {
+		WriteError(w, r, hotline.Errorf(hotline.EUNAUTHORIZED, "请先登录", "sign in first"))
+		return
+	}
+	groups, err := s.KB.Synonyms(r.Context())
+	if err != nil {
+		WriteError(w, r, err)
+		return
+	}
+	WriteJSON(w, http.StatusOK, map[string]any{"groups": groups})
+}
+
+// kbSetSynonyms replaces the synonym groups: {"groups": [["社保","社会保险"], …]}.
+func (s *Server) kbSetSynonyms(w http.ResponseWriter, r *http.Request) {
+	var req struct {
+		Groups [][]string `json:"groups"`
+	}
+	if err := Decode(w, r, &req); err != nil {
+		WriteError(w, r, err)
+		return
+	}
+	if err := s.KB.SetSynonyms(r.Context(), req.Groups, hotline.UserFrom(r.Context())); err != nil {
+		WriteError(w, r, err)
+		return
+	}
+	s.kbSynonyms(w, r)
 }
 
 // kbReport: which articles resolved the most calls and which questions

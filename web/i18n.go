@@ -99,6 +99,8 @@ var messages = map[string][2]string{
 	"kbm.hint.editor":       {"审核承办单位提交的知识和修改建议，发布、撤回、到期；复核即将到期的知识，补写未答问题。", "Review units' articles and proposed changes; publish, withdraw, expire; review what is due; write answers for unanswered questions."},
 	"kbm.hint.unit":         {"编写本单位职责范围内的知识；已发布知识的修改将作为建议提交知识库管理员审核（共建共享）。", "Write your unit's articles; changes to published ones go to the knowledge editors as proposals."},
 	"kbm.new":               {"新建知识", "New article"},
+	"kbm.synonyms":          {"检索同义词", "Search synonyms"},
+	"kbm.synonyms.hint":     {"每行一组，词之间用空格或逗号分隔，例如：社保 社会保险", "One group a line, words separated by spaces or commas, e.g. 社保 社会保险"},
 	"kbm.top":               {"近30天解决来电最多的知识", "Articles that resolved the most calls (last 30 days)"},
 	"kbm.resolved30":        {"30天内解决", "Resolved in 30 days"},
 	"kbm.misses":            {"近30天未找到答案的问题", "Questions without an answer (last 30 days)"},

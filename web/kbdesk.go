@@ -102,6 +102,9 @@ func (s *Server) kbManage(w http.ResponseWriter, r *http.Request) {
 		{Key: "published", Name: name("已发布", "Published")}, {Key: "stale", Name: name("待复核（30天内到期或一年未更新）", "Due for review")},
 		{Key: "closed", Name: name("已过期/撤回", "Expired / withdrawn")}, {Key: "top", Name: name("解决来电最多", "Most used")},
 		{Key: "misses", Name: name("未答问题", "Unanswered questions")}}
+	if u.Has(hotline.RoleEditor, hotline.RoleAdmin) {
+		tabs = append(tabs, kbTab{Key: "synonyms", Name: name("同义词", "Synonyms")})
+	}
 	if tab == "" {
 		tab = "review"
 	}
@@ -158,6 +161,18 @@ func (s *Server) kbManage(w http.ResponseWriter, r *http.Request) {
 		rows = append(rows, row)
 	}
 	d["Rows"] = rows
+	if tab == "synonyms" {
+		groups, err := s.KB.Synonyms(ctx)
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		var lines []string
+		for _, g := range groups {
+			lines = append(lines, strings.Join(g, " "))
+		}
+		d["Synonyms"] = strings.Join(lines, "\n")
+	}
 	if tab == "top" {
 		top, err := s.KB.TopUsed(ctx, time.Now().AddDate(0, 0, -30), 50)
 		if err != nil {
@@ -376,4 +391,29 @@ func (s *Server) kbFeedback(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	http.Redirect(w, r, "/kb?q="+url.QueryEscape(r.PostFormValue("q"))+"&thanks=1", http.StatusSeeOther)
+}
+
+// kbSynonyms replaces the synonym groups from the desk: one group a line,
+// words separated by spaces or commas.
+func (s *Server) kbSynonyms(w http.ResponseWriter, r *http.Request) {
+	u := s.staffPost(w, r)
+	if u == nil {
+		return
+	}
+	if s.KB == nil {
+		s.fail(w, r, hotline.Errorf(hotline.ENOTFOUND, "页面不存在", "page not found"))
+		return
+	}
+	var groups [][]string
+	for _, line := range strings.Split(r.PostFormValue("synonyms"), "\n") {
+		ws := strings.FieldsFunc(line, func(r rune) bool { return r == ' ' || r == ',' || r == '，' || r == '、' || r == '\t' || r == '\r' })
+		if len(ws) > 0 {
+			groups = append(groups, ws)
+		}
+	}
+	if err := s.KB.SetSynonyms(r.Context(), groups, u); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	http.Redirect(w, r, "/kb/manage?tab=synonyms&done=1", http.StatusSeeOther)
 }

@@ -136,6 +136,7 @@ func (s *Server) Routes(r chi.Router) {
 		r.Get("/stats", s.stats)
 		r.Get("/kb", s.kbPage)
 		r.Post("/kb/feedback/{id}", s.kbFeedback)
+		r.Post("/kb/synonyms", s.kbSynonyms)
 		r.Get("/kb/manage", s.kbManage)
 		r.Get("/kb/manage/{id}", s.kbArticlePage)
 		r.Post("/kb/manage/{id}", s.kbSave)

@@ -739,6 +739,16 @@ func TestKnowledgeDesk(t *testing.T) {
 	if body := editor.get("/kb/manage/" + id).Body.String(); !strings.Contains(body, "2027版") || !strings.Contains(body, "有修改建议") {
 		t.Fatal("the editor does not see the proposal")
 	}
+	// The editor adds a synonym; search finds the article by it.
+	if w := editor.post("/kb/synonyms", url.Values{"csrf": {editor.csrf}, "synonyms": {"公积金 住房公积金\n提取，支取"}}); w.Code != http.StatusSeeOther {
+		t.Fatalf("synonyms: %d %s", w.Code, w.Body)
+	}
+	if body := editor.get("/kb/manage?tab=synonyms").Body.String(); !strings.Contains(body, "提取 支取") {
+		t.Error("the synonyms are not shown back")
+	}
+	if w := unit.post("/kb/synonyms", url.Values{"csrf": {unit.csrf}, "synonyms": {"a b"}}); w.Code != http.StatusForbidden {
+		t.Errorf("a unit changed the synonyms: %d", w.Code)
+	}
 	// Citizens search it and say whether it helped.
 	c := f.anon(t)
 	if body := c.get("/kb?q=" + url.QueryEscape("公积金提取")).Body.String(); !strings.Contains(body, `action="/kb/feedback/`+id+`"`) {
