@@ -12,7 +12,7 @@ import (
 // seedDemo fills the database with the demo city (once) and prints the
 // accounts.
 func seedDemo(ctx context.Context, app *App, o *options) error {
-	s, err := demo.Seed(ctx, app.Store, demo.Options{})
+	s, err := demo.Seed(ctx, app.Store, demo.Options{KB: app.KB})
 	if err != nil {
 		return err
 	}

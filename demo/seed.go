@@ -13,6 +13,7 @@ import (
 	"github.com/hotline12345/hotline"
 	"github.com/hotline12345/hotline/calendar"
 	"github.com/hotline12345/hotline/database"
+	"github.com/hotline12345/hotline/kb"
 	"github.com/hotline12345/hotline/storage"
 	"github.com/hotline12345/hotline/ticket"
 )
@@ -26,6 +27,10 @@ type Options struct {
 	Orders int       // default 2000
 	Days   int       // spread over this many days back (default 90)
 	Seed   uint64    // random seed (default 12345)
+	// KB, when set, gets the demo articles before the orders, and the
+	// consultations answered at intake cite the article of their category
+	// (its use counted at the simulated time).
+	KB *kb.Service
 }
 
 // Account is a demo login.
@@ -73,7 +78,7 @@ func Seed(ctx context.Context, store *storage.Store, opts Options) (*Summary, er
 	g := &gen{ctx: ctx, s: store, rng: rand.New(rand.NewPCG(opts.Seed, 2026)), opts: opts,
 		units: map[string]int64{}, unitUser: map[int64]*hotline.User{}}
 	defer func() { store.Now = time.Now }()
-	steps := []func() error{g.seedUnits, g.seedCategories, g.seedCatalogue, g.seedUsers, g.seedOrders}
+	steps := []func() error{g.seedUnits, g.seedCategories, g.seedCatalogue, g.seedUsers, g.seedKnowledge, g.seedOrders}
 	for _, step := range steps {
 		if err := step(); err != nil {
 			return nil, err
@@ -123,6 +128,7 @@ type gen struct {
 	opts     Options
 	units    map[string]int64
 	unitUser map[int64]*hotline.User
+	articles map[string][]int64 // second-level category code → its articles
 	users    map[string]*hotline.User
 	leaves   []leaf
 	orders   int
@@ -260,6 +266,27 @@ func (g *gen) seedUsers() error {
 			return err
 		}
 		g.unitUser[un.ID] = u
+	}
+	return nil
+}
+
+// seedKnowledge publishes the demo articles when a knowledge base is given.
+func (g *gen) seedKnowledge() error {
+	g.articles = map[string][]int64{}
+	if g.opts.KB == nil {
+		return nil
+	}
+	if _, err := SeedArticles(g.ctx, g.s, g.opts.KB); err != nil {
+		return err
+	}
+	list, err := g.opts.KB.List(g.ctx, kb.Published, 0)
+	if err != nil {
+		return err
+	}
+	for _, a := range list {
+		if len(a.Category) >= 4 {
+			g.articles[a.Category[:4]] = append(g.articles[a.Category[:4]], a.ID)
+		}
 	}
 	return nil
 }
@@ -442,8 +469,20 @@ func (g *gen) story(lf *life, agent *hotline.User) error {
 	n := g.rng.IntN(100)
 	// Answered at intake: most consultations.
 	if t.Type == ticket.Consultation && n < 45 {
-		return lf.do(g.minutes(2, 8), agent, ticket.Command{Action: ticket.ActAnswer,
-			Content: "已根据知识库向市民解答相关政策和办理流程，市民表示清楚。"})
+		var article int64
+		if len(t.CategoryCode) >= 4 {
+			if ids := g.articles[t.CategoryCode[:4]]; len(ids) > 0 {
+				article = ids[g.rng.IntN(len(ids))]
+			}
+		}
+		if err := lf.do(g.minutes(2, 8), agent, ticket.Command{Action: ticket.ActAnswer, ArticleID: article,
+			Content: "已根据知识库向市民解答相关政策和办理流程，市民表示清楚。"}); err != nil || article == 0 {
+			return err
+		}
+		at := lf.now
+		g.opts.KB.Now = func() time.Time { return at }
+		defer func() { g.opts.KB.Now = time.Now }()
+		return g.opts.KB.RecordUse(g.ctx, article, t.Number)
 	}
 	if n < 1 {
 		return lf.do(g.minutes(2, 5), agent, ticket.Command{Action: ticket.ActDispose, Disposition: ticket.LegalRoute,

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/hotline12345/hotline/database"
+	"github.com/hotline12345/hotline/kb"
 	"github.com/hotline12345/hotline/storage"
 	"github.com/hotline12345/hotline/ticket"
 )
@@ -91,4 +92,50 @@ func TestSeed(t *testing.T) {
 			t.Fatalf("second seed: %+v %v", again, err)
 		}
 	})
+}
+
+// TestSeedCitesArticles: with a knowledge base, consultations answered at
+// intake cite an article of their category, and the uses are counted at
+// the simulated time.
+func TestSeedCitesArticles(t *testing.T) {
+	ctx := context.Background()
+	db := database.OpenTestSQLite(t)
+	store, err := storage.Open(ctx, db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	know, err := kb.Open(ctx, db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Date(2026, 11, 24, 15, 0, 0, 0, time.FixedZone("CST", 8*3600))
+	if _, err := Seed(ctx, store, Options{Now: now, Orders: 400, KB: know}); err != nil {
+		t.Fatal(err)
+	}
+	admin, err := store.Authenticate(ctx, "admin", Password)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pg, err := store.ListTickets(ctx, storage.Filter{Viewer: admin, States: []ticket.State{ticket.Closed}, Limit: 200})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cited := 0
+	for _, tk := range pg.Items {
+		if tk.ArticleID != 0 {
+			cited++
+			a, err := know.Get(ctx, tk.ArticleID, nil)
+			if err != nil || len(a.Category) < 4 || len(tk.CategoryCode) < 4 || a.Category[:4] != tk.CategoryCode[:4] {
+				t.Fatalf("order %s cites article %d of another category: %v", tk.Number, tk.ArticleID, err)
+			}
+		}
+	}
+	top, err := know.TopUsed(ctx, now.AddDate(0, 0, -90), 10)
+	if err != nil || cited == 0 || len(top) == 0 {
+		t.Fatalf("cited %d, top used %+v (%v)", cited, top, err)
+	}
+	if old, _ := know.TopUsed(ctx, now.AddDate(0, 0, -2), 10); len(old) > 0 && old[0].Resolved >= top[0].Resolved {
+		t.Errorf("uses are not spread over the simulated days: %+v vs %+v", old, top)
+	}
 }
