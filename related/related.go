@@ -9,10 +9,15 @@
 //
 //	text   cosine of character-bigram TF-IDF vectors over title (counted
 //	       twice) and content; IDF from the candidate set itself, so words
-//	       every recent order shares (小区, 问题, 反映) weigh little.
+//	       every recent order shares (小区, 问题, 反映) weigh little. When the
+//	       addresses share a place, that place's name is cut out of both
+//	       texts, so two different matters at one market do not look
+//	       alike, and the titles alone are compared too (the better counts).
 //	place  the longest common run of the two addresses, after the city and
 //	       district prefixes are removed: 4 characters count fully
-//	       ("望湖花园"), 2–3 partly.
+//	       ("望湖花园"), 3 partly. When both addresses name places and they
+//	       share none, the text counts half: the same complaint about
+//	       another supermarket is another matter.
 //	caller the same telephone number (or the same portal account).
 //
 //	score = (0.65·text + 0.20·place + 0.15·caller) × (1 − 0.2·age/window)
@@ -138,7 +143,27 @@ func Rank(q Query, cands []Order, o Options) []Match {
 			continue
 		}
 		m := Match{Order: c}
-		if qn > 0 {
+		var place float64
+		elsewhere := false // both places known, and they differ
+		if cAddr := placeKey(c.Address); qAddr != "" && cAddr != "" {
+			if p := commonRun(qAddr, cAddr); len([]rune(p)) >= 3 {
+				m.Place = p
+				place = math.Min(1, float64(len([]rune(p)))/4)
+			} else {
+				elsewhere = len([]rune(qAddr)) >= 3 && len([]rune(cAddr)) >= 3
+			}
+		}
+		switch {
+		case m.Place != "":
+			// The place counts once, as the place: its name is cut out of
+			// both texts so that two different matters at one market do
+			// not look alike, and the titles, which name the matter most
+			// plainly ("积水严重" / "门前积水"), are compared too.
+			cut := func(s string) string { return strings.ReplaceAll(s, m.Place, " ") }
+			m.Text = math.Max(
+				cosine(bigrams(cut(q.Title), cut(q.Content)), bigrams(cut(c.Title), cut(c.Content)), idf),
+				cosine(bigrams(cut(q.Title), ""), bigrams(cut(c.Title), ""), idf))
+		case qn > 0:
 			// Only the query's bigrams contribute to the dot product.
 			var dot, norm float64
 			for g, tf := range vs[i] {
@@ -150,13 +175,6 @@ func Rank(q Query, cands []Order, o Options) []Match {
 				m.Text = dot / (qn * math.Sqrt(norm))
 			}
 		}
-		var place float64
-		if qAddr != "" {
-			if p := commonRun(qAddr, placeKey(c.Address)); len([]rune(p)) >= 2 {
-				m.Place = p
-				place = math.Min(1, float64(len([]rune(p)))/4)
-			}
-		}
 		m.SameCalls = q.Phone != "" && q.Phone == c.Phone
 		if m.Text < 0.15 && place == 0 {
 			continue // nothing in common but perhaps the caller
@@ -166,7 +184,11 @@ func Rank(q Query, cands []Order, o Options) []Match {
 			caller = 1
 		}
 		fresh := 1 - 0.2*math.Max(0, float64(age))/float64(o.Window)
-		m.Score = (wText*m.Text + wPlace*place + wCaller*caller) * fresh
+		text := m.Text
+		if elsewhere {
+			text /= 2 // the same complaint about another place is another matter
+		}
+		m.Score = (wText*text + wPlace*place + wCaller*caller) * fresh
 		if m.Score < o.MinScore {
 			continue
 		}
@@ -186,6 +208,27 @@ func Rank(q Query, cands []Order, o Options) []Match {
 		out = out[:o.Limit]
 	}
 	return out
+}
+
+// cosine is the TF-IDF cosine of two bigram counts.
+func cosine(a, b map[uint64]float64, idf func(uint64) float64) float64 {
+	w := func(tf float64, g uint64) float64 { return (1 + math.Log(tf)) * idf(g) }
+	var dot, na, nb float64
+	for g, tf := range a {
+		x := w(tf, g)
+		na += x * x
+		if tb, ok := b[g]; ok {
+			dot += x * w(tb, g)
+		}
+	}
+	for g, tf := range b {
+		x := w(tf, g)
+		nb += x * x
+	}
+	if na == 0 || nb == 0 {
+		return 0
+	}
+	return dot / math.Sqrt(na*nb)
 }
 
 func reasons(m Match, age time.Duration) []Reason {

@@ -28,8 +28,14 @@ func TestRankFindsTheSameMatter(t *testing.T) {
 		t.Fatalf("want only A, got %+v", ms)
 	}
 	m := ms[0]
-	if !m.SameCalls || m.Place != "望湖花园" || m.Text < 0.3 {
+	// The text measure compares the matters, the place's name cut out.
+	if !m.SameCalls || m.Place != "望湖花园" || m.Text < 0.2 {
 		t.Errorf("match %+v", m)
+	}
+	// Another caller with the same matter at the same place is a duplicate too.
+	q.Phone = "13900000000"
+	if ms := Rank(q, cands(), Options{}); len(ms) != 1 || ms[0].Number != "A" {
+		t.Errorf("without the same caller: %+v", ms)
 	}
 	var codes []string
 	for _, r := range m.Reasons {
@@ -111,4 +117,36 @@ func TestPrecisionOnRealMessages(t *testing.T) {
 		t.Fatalf("precision %.3f over %d judged suggestions", r.Precision, r.Judged)
 	}
 	t.Logf("precision %.3f (%d/%d), %d of %d queries got a suggestion", r.Precision, r.Correct, r.Judged, r.Suggested, r.Queries)
+}
+
+func TestSamePlaceDifferentMatterIsNotADuplicate(t *testing.T) {
+	cs := []Order{
+		{Number: "garbage", Title: "临江县县城南门菜市场垃圾清运不及时", Content: "临江县县城南门菜市场门口垃圾三天没人清运，气味很大。",
+			Address: "临江县县城南门菜市场", At: now.Add(-24 * time.Hour)},
+		{Number: "food", Title: "临江县县城南门菜市场超市销售过期食品", Content: "在临江县县城南门菜市场的超市买到过期的酸奶，要求退换被拒绝。",
+			Address: "临江县县城南门菜市场", At: now.Add(-48 * time.Hour)},
+	}
+	q := Query{Title: "县城南门菜市场超市卖过期食品", Content: "南门菜市场里的超市还在卖过期酸奶，请市场监管部门查处。", Address: "临江县县城南门菜市场", At: now}
+	ms := Rank(q, cs, Options{})
+	if len(ms) != 1 || ms[0].Number != "food" {
+		t.Fatalf("want only the same matter, got %+v", ms)
+	}
+	if ms[0].Place == "" || ms[0].Text < 0.2 {
+		t.Errorf("match %+v", ms[0])
+	}
+}
+
+func TestSameComplaintElsewhereIsNotADuplicate(t *testing.T) {
+	cs := []Order{{Number: "other-market", Title: "临江县汽车站超市销售过期食品", Content: "在临江县汽车站的超市买到过期的酸奶，要求退换被拒绝。",
+		Address: "临江县汽车站", At: now.Add(-24 * time.Hour)}}
+	q := Query{Title: "临江县县城南门菜市场超市销售过期食品", Content: "在临江县县城南门菜市场的超市买到过期的酸奶，要求退换被拒绝。",
+		Address: "临江县县城南门菜市场", At: now}
+	if ms := Rank(q, cs, Options{}); len(ms) != 0 {
+		t.Fatalf("another place's complaint suggested: %+v", ms)
+	}
+	// Without an address on the new request, similar text still finds it.
+	q.Address = ""
+	if ms := Rank(q, cs, Options{}); len(ms) != 1 {
+		t.Fatalf("similar text without a place not suggested: %+v", ms)
+	}
 }
