@@ -421,7 +421,22 @@ type actionForm struct {
 }
 
 // formFor lists the inputs each action needs.
-func formFor(a ticket.Action) []field {
+var (
+	dispositionEN = map[ticket.Disposition]string{ticket.LegalRoute: "refer to the legal route", ticket.Transfer110: "transfer to 110 (police)",
+		ticket.Transfer119: "transfer to 119 (fire)", ticket.Transfer120: "transfer to 120 (ambulance)", ticket.Transfer122: "transfer to 122 (traffic police)"}
+	resultEN       = map[ticket.Result]string{ticket.Solved: "solved", ticket.Explained: "explained", ticket.Unsolved: "not solved"}
+	satisfactionEN = map[int]string{5: "very satisfied", 4: "satisfied", 3: "basically satisfied", 2: "dissatisfied", 1: "very dissatisfied"}
+)
+
+// inLang picks the English name on English pages.
+func inLang(zh, en string, isEN bool) string {
+	if isEN && en != "" {
+		return en
+	}
+	return zh
+}
+
+func formFor(a ticket.Action, en bool) []field {
 	text := func(label string) field { return field{Name: "content", Label: label, Kind: "text"} }
 	reason := func(label string) field { return field{Name: "reason", Label: label, Kind: "text"} }
 	files := field{Name: "files", Label: "附件（图片或PDF，每个≤10MB）Attachments", Kind: "files"}
@@ -431,7 +446,7 @@ func formFor(a ticket.Action) []field {
 	case ticket.ActDispose:
 		var opts []option
 		for _, d := range []ticket.Disposition{ticket.LegalRoute, ticket.Transfer110, ticket.Transfer119, ticket.Transfer120, ticket.Transfer122} {
-			opts = append(opts, option{string(d), ticket.DispositionNames[d]})
+			opts = append(opts, option{string(d), inLang(ticket.DispositionNames[d], dispositionEN[d], en)})
 		}
 		return []field{{Name: "disposition", Label: "处置方式 Disposition", Kind: "select", Options: opts}, text("说明 Note")}
 	case ticket.ActDispatch, ticket.ActRedispatch, ticket.ActApproveReturn:
@@ -455,13 +470,13 @@ func formFor(a ticket.Action) []field {
 	case ticket.ActReply:
 		var opts []option
 		for _, r := range []ticket.Result{ticket.Solved, ticket.Explained, ticket.Unsolved} {
-			opts = append(opts, option{string(r), ticket.ResultNames[r]})
+			opts = append(opts, option{string(r), inLang(ticket.ResultNames[r], resultEN[r], en)})
 		}
 		return []field{{Name: "result", Label: "办理结果 Result", Kind: "select", Options: opts}, text("答复内容 Reply"), files}
 	case ticket.ActRevisit:
 		var opts []option
 		for _, l := range []int{5, 4, 3, 2, 1} {
-			opts = append(opts, option{strconv.Itoa(l), ticket.SatisfactionNames[l]})
+			opts = append(opts, option{strconv.Itoa(l), inLang(ticket.SatisfactionNames[l], satisfactionEN[l], en)})
 		}
 		return []field{{Name: "satisfaction", Label: "满意度 Satisfaction", Kind: "select", Options: opts},
 			{Name: "solved", Label: "问题已解决 Solved", Kind: "check"},
@@ -583,7 +598,7 @@ func (s *Server) showOrder(w http.ResponseWriter, r *http.Request, u *hotline.Us
 	var forms []actionForm
 	for _, a := range ticket.Actions {
 		if ticket.Allowed(t, a, u, env.Units) {
-			forms = append(forms, actionForm{Action: a, Name: actionName(a, p.Lang == "en"), Fields: formFor(a)})
+			forms = append(forms, actionForm{Action: a, Name: actionName(a, p.Lang == "en"), Fields: formFor(a, p.Lang == "en")})
 		}
 	}
 	d["Actions"] = forms

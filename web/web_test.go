@@ -625,6 +625,21 @@ func TestBilingualLabels(t *testing.T) {
 }
 
 func TestEveryActionHasAnEnglishName(t *testing.T) {
+	for d := range ticket.DispositionNames {
+		if dispositionEN[d] == "" {
+			t.Errorf("no English name for disposition %s", d)
+		}
+	}
+	for r := range ticket.ResultNames {
+		if resultEN[r] == "" {
+			t.Errorf("no English name for result %s", r)
+		}
+	}
+	for l := range ticket.SatisfactionNames {
+		if satisfactionEN[l] == "" {
+			t.Errorf("no English name for satisfaction %d", l)
+		}
+	}
 	for a := range ticket.ActionNames {
 		if actionEN[a] == "" {
 			t.Errorf("no English name for %s", a)
