@@ -101,23 +101,29 @@ func (m *mixer) run(i int) {
 			return
 		default:
 		}
-		clear(sum)
-		p.mu.Lock()
-		for j, q := range p.in {
-			n := min(len(q), frameSamples)
-			for k := 0; k < n; k++ {
-				sum[k] += int32(q[k])
-			}
-			p.in[j] = q[n:]
-		}
-		p.mu.Unlock()
-		for k, v := range sum {
-			pcm[k] = int16(max(-32768, min(32767, v)))
-		}
-		if _, err := p.out.Write(encodeG711(p.pt, pcm)); err != nil {
+		if _, err := p.out.Write(p.next(sum, pcm)); err != nil {
 			return
 		}
 	}
+}
+
+// next mixes the next 20 ms for this participant from what the others
+// said (silence where they said nothing) and encodes it.
+func (p *mixPart) next(sum []int32, pcm []int16) []byte {
+	clear(sum)
+	p.mu.Lock()
+	for j, q := range p.in {
+		n := min(len(q), frameSamples)
+		for k := 0; k < n; k++ {
+			sum[k] += int32(q[k])
+		}
+		p.in[j] = q[n:]
+	}
+	p.mu.Unlock()
+	for k, v := range sum {
+		pcm[k] = int16(max(-32768, min(32767, v)))
+	}
+	return encodeG711(p.pt, pcm)
 }
 
 func decodeG711(pt uint8, b []byte) []int16 {
