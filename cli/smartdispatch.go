@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"log/slog"
+	"math/rand/v2"
 	"sync/atomic"
 	"time"
 
@@ -23,6 +24,7 @@ type suggester struct {
 	// Every is how often the database is checked for a newer model;
 	// RetrainAfter is how old the newest model may get.
 	Every, RetrainAfter time.Duration
+	jitter              time.Duration
 }
 
 func (s *suggester) Predict(text string, k int) []classify.Suggestion {
@@ -78,7 +80,12 @@ func (s *suggester) refresh(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if id == 0 || time.Since(at) >= s.RetrainAfter {
+	// Each node waits a little more than RetrainAfter, by its own random
+	// margin, so that one node retrains and the others load its model.
+	if s.jitter == 0 && s.RetrainAfter >= time.Minute {
+		s.jitter = time.Duration(rand.Int64N(int64(s.RetrainAfter / 6)))
+	}
+	if id == 0 || time.Since(at) >= s.RetrainAfter+s.jitter {
 		sm, err := trainDispatchModel(ctx, s.store)
 		if err != nil || sm == nil {
 			return err
