@@ -24,7 +24,7 @@ type suggester struct {
 	// Every is how often the database is checked for a newer model;
 	// RetrainAfter is how old the newest model may get.
 	Every, RetrainAfter time.Duration
-	jitter              time.Duration
+	jitter              float64 // this node waits RetrainAfter × jitter (1 to 1.17)
 }
 
 func (s *suggester) Predict(text string, k int) []classify.Suggestion {
@@ -82,10 +82,10 @@ func (s *suggester) refresh(ctx context.Context) error {
 	}
 	// Each node waits a little more than RetrainAfter, by its own random
 	// margin, so that one node retrains and the others load its model.
-	if s.jitter == 0 && s.RetrainAfter >= time.Minute {
-		s.jitter = time.Duration(rand.Int64N(int64(s.RetrainAfter / 6)))
+	if s.jitter == 0 {
+		s.jitter = 1 + rand.Float64()/6
 	}
-	if id == 0 || time.Since(at) >= s.RetrainAfter+s.jitter {
+	if id == 0 || time.Since(at) >= time.Duration(float64(s.RetrainAfter)*s.jitter) {
 		sm, err := trainDispatchModel(ctx, s.store)
 		if err != nil || sm == nil {
 			return err
