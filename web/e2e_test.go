@@ -247,6 +247,15 @@ func TestStaffPagesInBrowser(t *testing.T) {
 		do("logout", chromedp.Click(css(`header form button`)), chromedp.WaitVisible(css(`#title`)))
 	}
 
+	// The sign-in page, an unknown address, and the portal in English (适老化 large text too).
+	do("login page", chromedp.Navigate(srv.URL+"/login"), chromedp.WaitVisible(css("#username")))
+	shot("24-login")
+	do("not found", chromedp.Navigate(srv.URL+"/no-such-page"), chromedp.WaitVisible(css("main")))
+	shot("25-not-found")
+	do("english", chromedp.Navigate(srv.URL+"/?lang=en&view=big"), chromedp.WaitVisible(css("#title")))
+	shot("26-portal-english-large")
+	do("chinese again", chromedp.Navigate(srv.URL+"/?lang=zh&view=normal"), chromedp.WaitVisible(css("#title")))
+
 	// The supervisor's overdue queue, with the backlog per unit.
 	login("super1")
 	do("overdue", chromedp.Navigate(srv.URL+"/desk?queue=overdue"), chromedp.WaitVisible(css("table")))
