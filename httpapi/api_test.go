@@ -541,23 +541,24 @@ func (f *apiFixture) testKBReport(t *testing.T) {
 		"content": "外地户口，想办居住证。", "citizen": map[string]any{"phone": "13700004444"}}, 201, &tk)
 	f.act(tk.Number, "answer", "agent", map[string]any{"content": "已告知到街道派出所办理居住证。", "article_id": a.ID}, 200)
 	f.must("GET", "/api/v1/kb/search?q="+url.QueryEscape("宠物狗疫苗哪里打"), "agent", nil, 200, nil)
-	var rep struct {
-		TopUsed []struct {
+	var used struct {
+		Items []struct {
 			ArticleID int64 `json:"article_id"`
 			Resolved  int
-		} `json:"top_used"`
-		Unanswered []struct{ Query string } `json:"unanswered"`
+		}
 	}
-	f.must("GET", "/api/v1/kb/report?days=7", "ed", nil, 200, &rep)
-	if len(rep.TopUsed) == 0 || rep.TopUsed[0].ArticleID != a.ID || rep.TopUsed[0].Resolved != 1 {
-		t.Errorf("top used: %+v", rep.TopUsed)
+	f.must("GET", "/api/v1/kb/usage?days=7", "ed", nil, 200, &used)
+	if len(used.Items) == 0 || used.Items[0].ArticleID != a.ID || used.Items[0].Resolved != 1 {
+		t.Errorf("articles that resolved calls: %+v", used.Items)
 	}
+	var misses struct{ Items []struct{ Query string } }
+	f.must("GET", "/api/v1/kb/misses?days=7", "ed", nil, 200, &misses)
 	found := false
-	for _, m := range rep.Unanswered {
+	for _, m := range misses.Items {
 		found = found || strings.Contains(m.Query, "宠物狗")
 	}
 	if !found {
-		t.Errorf("the unanswered question is not reported: %+v", rep.Unanswered)
+		t.Errorf("the unanswered question is not reported: %+v", misses.Items)
 	}
 	// Synonyms: editors replace them and search uses them at once.
 	f.must("PUT", "/api/v1/kb/synonyms", "ed", map[string]any{"groups": [][]string{{"暂住证", "居住证"}}}, 200, nil)
@@ -577,9 +578,39 @@ func (f *apiFixture) testKBReport(t *testing.T) {
 	for _, c := range []struct {
 		path, user string
 		want       int
-	}{{"/api/v1/kb/report?days=0", "ed", 400}, {"/api/v1/kb/report", "jb", 403}, {"/api/v1/kb/report", "", 401}} {
+	}{{"/api/v1/kb/usage?days=0", "ed", 400}, {"/api/v1/kb/usage", "jb", 403}, {"/api/v1/kb/misses", "", 401}} {
 		if got, body := f.call("GET", c.path, c.user, nil); got != c.want {
 			t.Errorf("%s as %q: %d, want %d: %s", c.path, c.user, got, c.want, body)
+		}
+	}
+}
+
+// TestPublicKnowledgeBase: citizens reach public articles without signing
+// in, never internal ones, and may say whether one helped.
+func TestPublicKnowledgeBase(t *testing.T) {
+	f := newAPI(t, database.OpenTestSQLite(t))
+	var pub, internal struct{ ID int64 }
+	f.must("POST", "/api/v1/kb/articles", "ed", map[string]any{"title": "居住证办理流程", "body": "携带身份证到街道派出所办理居住证。",
+		"public": true, "publish": true}, 201, &pub)
+	f.must("POST", "/api/v1/kb/articles", "ed", map[string]any{"title": "居住证内部口径", "body": "居住证争议件转公安分局。",
+		"public": false, "publish": true}, 201, &internal)
+	var hits struct{ Items []struct{ Article struct{ ID int64 } } }
+	f.must("GET", "/api/v1/public/kb/search?q="+url.QueryEscape("居住证"), "", nil, 200, &hits)
+	if len(hits.Items) != 1 || hits.Items[0].Article.ID != pub.ID {
+		t.Fatalf("public search: %+v", hits)
+	}
+	for _, c := range []struct {
+		method, path string
+		body         any
+		want         int
+	}{
+		{"GET", fmt.Sprintf("/api/v1/public/kb/articles/%d", pub.ID), nil, 200},
+		{"GET", fmt.Sprintf("/api/v1/public/kb/articles/%d", internal.ID), nil, 404},
+		{"POST", fmt.Sprintf("/api/v1/public/kb/articles/%d/feedback", pub.ID), map[string]any{"helpful": true}, 204},
+		{"POST", "/api/v1/public/kb/articles", map[string]any{"title": "x", "body": "y"}, 404}, // no writing without signing in
+	} {
+		if got, body := f.call(c.method, c.path, "", c.body); got != c.want {
+			t.Errorf("%s %s: %d, want %d: %s", c.method, c.path, got, c.want, body)
 		}
 	}
 }

@@ -77,9 +77,7 @@ func (s *Server) Routes(r chi.Router) {
 			r.Post("/requests", s.publicCreate)
 			r.Get("/requests/{number}", s.publicGet)
 			if s.KB != nil {
-				r.Get("/kb/search", s.kbSearch)
-				r.Get("/kb/articles/{id}", s.kbGet)
-				r.Post("/kb/articles/{id}/feedback", s.kbFeedback)
+				r.Route("/kb", s.KB.PublicRoutes)
 			}
 			r.Post("/requests/{number}/{action}", s.publicAct)
 			for _, m := range s.Mounts {
@@ -117,7 +115,7 @@ func (s *Server) Routes(r chi.Router) {
 				s.callRoutes(r)
 			}
 			if s.KB != nil {
-				s.kbRoutes(r)
+				r.Route("/kb", s.KB.Routes) // the knowledge base's own adapter (kb/http.go)
 			}
 			for _, m := range s.Mounts {
 				if !m.Public {

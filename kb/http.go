@@ -48,9 +48,21 @@ func (s *Service) Routes(r chi.Router) {
 	r.Put("/synonyms", s.handleSetSynonyms)
 }
 
-// PublicSearch is the citizens' 7×24 self-service search (mount at
-// /api/v1/public/kb/search?q=): public, published, effective articles only,
-// whoever asks. Rate limiting is the integrator's middleware's job.
+// PublicRoutes mounts what citizens reach without signing in (the
+// integrator mounts it at /api/v1/public/kb behind its rate limit): the
+// 7×24 self-service search over public, published, effective articles, one
+// public article, and "did this answer it?".
+//
+//	GET  /search?q=
+//	GET  /articles/{id}
+//	POST /articles/{id}/feedback {"helpful": true}
+func (s *Service) PublicRoutes(r chi.Router) {
+	r.Get("/search", s.PublicSearch)
+	r.Get("/articles/{id}", s.handleGet)
+	r.Post("/articles/{id}/feedback", s.handleFeedback)
+}
+
+// PublicSearch is the citizens' search: public articles only, whoever asks.
 func (s *Service) PublicSearch(w http.ResponseWriter, r *http.Request) {
 	s.search(w, r, true)
 }
