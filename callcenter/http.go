@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"os"
 	"strconv"
@@ -14,6 +13,7 @@ import (
 	"github.com/go-chi/chi/v5"
 
 	"github.com/hotline12345/hotline"
+	"github.com/hotline12345/hotline/jsonhttp"
 )
 
 // Routes serves the call centre API; mount it at /api/v1/calls.
@@ -75,13 +75,13 @@ func (s *Service) httpControl(w http.ResponseWriter, r *http.Request) {
 	}
 	if !u.Has(hotline.RoleAdmin, hotline.RoleSupervisor) {
 		if a := s.Agent(u.Username); a.CallID != c.CallID || a.State != Talking {
-			writeError(w, hotline.Errorf(hotline.EFORBIDDEN, "只有通话中的坐席可以操作该通话", "only the agent on the call may do this"))
+			jsonhttp.WriteError(w, r, hotline.Errorf(hotline.EFORBIDDEN, "只有通话中的坐席可以操作该通话", "only the agent on the call may do this"))
 			return
 		}
 	}
 	ctl, err := s.Control(c.CallID)
 	if err != nil {
-		writeError(w, err)
+		jsonhttp.WriteError(w, r, err)
 		return
 	}
 	action := ""
@@ -93,7 +93,7 @@ func (s *Service) httpControl(w http.ResponseWriter, r *http.Request) {
 		var body struct {
 			To string `json:"to"`
 		}
-		err := decode(r, &body)
+		err := jsonhttp.Decode(w, r, &body)
 		return strings.TrimSpace(body.To), err
 	}
 	var target string
@@ -124,51 +124,21 @@ func (s *Service) httpControl(w http.ResponseWriter, r *http.Request) {
 		err = hotline.Errorf(hotline.ENOTFOUND, "未知的通话操作", "unknown call action")
 	}
 	if err != nil {
-		writeError(w, err)
+		jsonhttp.WriteError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"call_id": c.CallID, "done": action})
-}
-
-// writeError answers {"error":{"code","message","message_en"}} with the
-// status of the error's code.
-func writeError(w http.ResponseWriter, err error) {
-	code := hotline.ErrorCode(err)
-	zh, en := hotline.ErrorMessages(err)
-	status := map[string]int{
-		hotline.EINVALID: 400, hotline.EUNAUTHORIZED: 401, hotline.EFORBIDDEN: 403, hotline.ENOTFOUND: 404,
-		hotline.ECONFLICT: 409, hotline.EUNPROCESSABLE: 422, hotline.ETOOMANY: 429,
-	}[code]
-	if status == 0 {
-		status = 500
-	}
-	writeJSON(w, status, map[string]any{"error": map[string]string{"code": code, "message": zh, "message_en": en}})
-}
-
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json; charset=utf-8")
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(v)
-}
-
-func decode(r *http.Request, v any) error {
-	dec := json.NewDecoder(io.LimitReader(r.Body, 64<<10))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		return hotline.Errorf(hotline.EINVALID, "请求体不是有效的JSON：%v", "request body is not valid JSON: %v", err, err)
-	}
-	return nil
+	jsonhttp.WriteJSON(w, http.StatusOK, map[string]any{"call_id": c.CallID, "done": action})
 }
 
 // allow returns the signed-in user if they hold one of roles.
 func allow(w http.ResponseWriter, r *http.Request, roles ...hotline.Role) (*hotline.User, bool) {
 	u := hotline.UserFrom(r.Context())
 	if u == nil {
-		writeError(w, hotline.Errorf(hotline.EUNAUTHORIZED, "请先登录", "please sign in"))
+		jsonhttp.WriteError(w, r, hotline.Errorf(hotline.EUNAUTHORIZED, "请先登录", "please sign in"))
 		return nil, false
 	}
 	if len(roles) > 0 && !u.Has(roles...) {
-		writeError(w, hotline.Errorf(hotline.EFORBIDDEN, "无权访问", "not allowed"))
+		jsonhttp.WriteError(w, r, hotline.Errorf(hotline.EFORBIDDEN, "无权访问", "not allowed"))
 		return nil, false
 	}
 	return u, true
@@ -216,7 +186,7 @@ func (s *Service) httpList(w http.ResponseWriter, r *http.Request) {
 	}
 	from, to, err := s.rangeOf(r)
 	if err != nil {
-		writeError(w, err)
+		jsonhttp.WriteError(w, r, err)
 		return
 	}
 	q := r.URL.Query()
@@ -229,13 +199,13 @@ func (s *Service) httpList(w http.ResponseWriter, r *http.Request) {
 		f.Page, e2 = strconv.Atoi(v)
 	}
 	if e1 != nil || e2 != nil || f.Limit < 0 || f.Limit > 500 || f.Page < 0 || f.Page > 10000 {
-		writeError(w, hotline.Errorf(hotline.EINVALID, "limit须为1至500，page须为正整数", "limit must be 1..500 and page a positive integer"))
+		jsonhttp.WriteError(w, r, hotline.Errorf(hotline.EINVALID, "limit须为1至500，page须为正整数", "limit must be 1..500 and page a positive integer"))
 		return
 	}
 	switch f.State {
 	case "", Queued, Answered, Abandoned, Callback, Transferred:
 	default:
-		writeError(w, hotline.Errorf(hotline.EINVALID, "state须为queued、answered、abandoned、callback或transferred", "state must be queued, answered, abandoned, callback or transferred"))
+		jsonhttp.WriteError(w, r, hotline.Errorf(hotline.EINVALID, "state须为queued、answered、abandoned、callback或transferred", "state must be queued, answered, abandoned, callback or transferred"))
 		return
 	}
 	if !u.Has(hotline.RoleAdmin, hotline.RoleSupervisor, hotline.RoleAnalyst) {
@@ -243,10 +213,10 @@ func (s *Service) httpList(w http.ResponseWriter, r *http.Request) {
 	}
 	calls, err := s.store.List(r.Context(), f)
 	if err != nil {
-		writeError(w, err)
+		jsonhttp.WriteError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"items": calls, "from": from, "to": to})
+	jsonhttp.WriteJSON(w, http.StatusOK, map[string]any{"items": calls, "from": from, "to": to})
 }
 
 func (s *Service) httpStats(w http.ResponseWriter, r *http.Request) {
@@ -255,16 +225,16 @@ func (s *Service) httpStats(w http.ResponseWriter, r *http.Request) {
 	}
 	from, to, err := s.rangeOf(r)
 	if err != nil {
-		writeError(w, err)
+		jsonhttp.WriteError(w, r, err)
 		return
 	}
 	by := r.URL.Query().Get("by")
 	st, err := s.Stats(r.Context(), from, to, by)
 	if err != nil {
-		writeError(w, err)
+		jsonhttp.WriteError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"from": from, "to": to, "by": by, "items": st})
+	jsonhttp.WriteJSON(w, http.StatusOK, map[string]any{"from": from, "to": to, "by": by, "items": st})
 }
 
 func (s *Service) httpLive(w http.ResponseWriter, r *http.Request) {
@@ -273,10 +243,10 @@ func (s *Service) httpLive(w http.ResponseWriter, r *http.Request) {
 	}
 	l, err := s.Live(r.Context())
 	if err != nil {
-		writeError(w, err)
+		jsonhttp.WriteError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, l)
+	jsonhttp.WriteJSON(w, http.StatusOK, l)
 }
 
 func (s *Service) httpOverload(w http.ResponseWriter, r *http.Request) {
@@ -286,12 +256,12 @@ func (s *Service) httpOverload(w http.ResponseWriter, r *http.Request) {
 	var body struct {
 		On bool `json:"on"`
 	}
-	if err := decode(r, &body); err != nil {
-		writeError(w, err)
+	if err := jsonhttp.Decode(w, r, &body); err != nil {
+		jsonhttp.WriteError(w, r, err)
 		return
 	}
 	s.SetOverload(body.On)
-	writeJSON(w, http.StatusOK, map[string]any{"overloaded": s.Overloaded(), "config": s.OverloadConfig()})
+	jsonhttp.WriteJSON(w, http.StatusOK, map[string]any{"overloaded": s.Overloaded(), "config": s.OverloadConfig()})
 }
 
 // httpEvents streams desk events as server-sent events. An agent gets her
@@ -310,7 +280,7 @@ func (s *Service) httpEvents(w http.ResponseWriter, r *http.Request) {
 	}
 	fl, ok := w.(http.Flusher)
 	if !ok {
-		writeError(w, hotline.Errorf(hotline.EINTERNAL, "不支持事件流", "streaming unsupported"))
+		jsonhttp.WriteError(w, r, hotline.Errorf(hotline.EINTERNAL, "不支持事件流", "streaming unsupported"))
 		return
 	}
 	ch, cancel := s.Subscribe(key)
@@ -354,10 +324,10 @@ func (s *Service) httpAgent(w http.ResponseWriter, r *http.Request) {
 	}
 	name := chi.URLParam(r, "name")
 	if !self(u, name) {
-		writeError(w, hotline.Errorf(hotline.EFORBIDDEN, "只能查看自己的坐席状态", "you may only see your own state"))
+		jsonhttp.WriteError(w, r, hotline.Errorf(hotline.EFORBIDDEN, "只能查看自己的坐席状态", "you may only see your own state"))
 		return
 	}
-	writeJSON(w, http.StatusOK, s.Agent(name))
+	jsonhttp.WriteJSON(w, http.StatusOK, s.Agent(name))
 }
 
 func (s *Service) httpAgentState(w http.ResponseWriter, r *http.Request) {
@@ -367,28 +337,28 @@ func (s *Service) httpAgentState(w http.ResponseWriter, r *http.Request) {
 	}
 	name := chi.URLParam(r, "name")
 	if !self(u, name) {
-		writeError(w, hotline.Errorf(hotline.EFORBIDDEN, "只能设置自己的坐席状态", "you may only set your own state"))
+		jsonhttp.WriteError(w, r, hotline.Errorf(hotline.EFORBIDDEN, "只能设置自己的坐席状态", "you may only set your own state"))
 		return
 	}
 	var body struct {
 		State  string `json:"state"`
 		Reason string `json:"reason"`
 	}
-	if err := decode(r, &body); err != nil {
-		writeError(w, err)
+	if err := jsonhttp.Decode(w, r, &body); err != nil {
+		jsonhttp.WriteError(w, r, err)
 		return
 	}
 	act := map[string]AgentAction{string(Ready): ActReady, string(NotReady): ActNotReady, string(Offline): ActLogout}[body.State]
 	if act == "" {
-		writeError(w, hotline.Errorf(hotline.EINVALID, "state须为ready、not_ready或offline", "state must be ready, not_ready or offline"))
+		jsonhttp.WriteError(w, r, hotline.Errorf(hotline.EINVALID, "state须为ready、not_ready或offline", "state must be ready, not_ready or offline"))
 		return
 	}
 	a, err := s.AgentDo(name, act, body.Reason)
 	if err != nil {
-		writeError(w, err)
+		jsonhttp.WriteError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, a)
+	jsonhttp.WriteJSON(w, http.StatusOK, a)
 }
 
 func (s *Service) httpAgentSkills(w http.ResponseWriter, r *http.Request) {
@@ -398,16 +368,16 @@ func (s *Service) httpAgentSkills(w http.ResponseWriter, r *http.Request) {
 	var body struct {
 		Skills []string `json:"skills"`
 	}
-	if err := decode(r, &body); err != nil {
-		writeError(w, err)
+	if err := jsonhttp.Decode(w, r, &body); err != nil {
+		jsonhttp.WriteError(w, r, err)
 		return
 	}
 	name := chi.URLParam(r, "name")
 	if err := s.SetSkills(name, body.Skills); err != nil {
-		writeError(w, err)
+		jsonhttp.WriteError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, s.Agent(name))
+	jsonhttp.WriteJSON(w, http.StatusOK, s.Agent(name))
 }
 
 func (s *Service) httpAgentSIP(w http.ResponseWriter, r *http.Request) {
@@ -419,8 +389,8 @@ func (s *Service) httpAgentSIP(w http.ResponseWriter, r *http.Request) {
 		UserID   int64  `json:"user_id"`
 		Password string `json:"password"`
 	}
-	if err := decode(r, &body); err != nil {
-		writeError(w, err)
+	if err := jsonhttp.Decode(w, r, &body); err != nil {
+		jsonhttp.WriteError(w, r, err)
 		return
 	}
 	name := chi.URLParam(r, "name")
@@ -432,14 +402,14 @@ func (s *Service) httpAgentSIP(w http.ResponseWriter, r *http.Request) {
 	case name == u.Username && (body.UserID == 0 || body.UserID == u.ID):
 		body.UserID = u.ID
 	default:
-		writeError(w, hotline.Errorf(hotline.EFORBIDDEN, "只能设置自己的SIP密码", "you may only set your own SIP password"))
+		jsonhttp.WriteError(w, r, hotline.Errorf(hotline.EFORBIDDEN, "只能设置自己的SIP密码", "you may only set your own SIP password"))
 		return
 	}
 	if err := s.SetSIPPassword(r.Context(), body.UserID, name, body.Password); err != nil {
-		writeError(w, err)
+		jsonhttp.WriteError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"username": name, "user_id": body.UserID, "realm": s.opts.Realm})
+	jsonhttp.WriteJSON(w, http.StatusOK, map[string]any{"username": name, "user_id": body.UserID, "realm": s.opts.Realm})
 }
 
 func (s *Service) httpCallbacks(w http.ResponseWriter, r *http.Request) {
@@ -450,16 +420,16 @@ func (s *Service) httpCallbacks(w http.ResponseWriter, r *http.Request) {
 	switch state {
 	case "", CallbackOpen, CallbackDone, CallbackFailed:
 	default:
-		writeError(w, hotline.Errorf(hotline.EINVALID, "state须为open、done或failed", "state must be open, done or failed"))
+		jsonhttp.WriteError(w, r, hotline.Errorf(hotline.EINVALID, "state须为open、done或failed", "state must be open, done or failed"))
 		return
 	}
 	limit, _ := strconv.Atoi(r.URL.Query().Get("limit"))
 	list, err := s.store.Callbacks(r.Context(), state, limit)
 	if err != nil {
-		writeError(w, err)
+		jsonhttp.WriteError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"items": list})
+	jsonhttp.WriteJSON(w, http.StatusOK, map[string]any{"items": list})
 }
 
 func (s *Service) httpCloseCallback(w http.ResponseWriter, r *http.Request) {
@@ -469,22 +439,22 @@ func (s *Service) httpCloseCallback(w http.ResponseWriter, r *http.Request) {
 	}
 	id, err := strconv.ParseInt(chi.URLParam(r, "id"), 10, 64)
 	if err != nil {
-		writeError(w, hotline.Errorf(hotline.EINVALID, "任务编号无效", "bad task id"))
+		jsonhttp.WriteError(w, r, hotline.Errorf(hotline.EINVALID, "任务编号无效", "bad task id"))
 		return
 	}
 	var body struct {
 		State string `json:"state"`
 		Note  string `json:"note"`
 	}
-	if err := decode(r, &body); err != nil {
-		writeError(w, err)
+	if err := jsonhttp.Decode(w, r, &body); err != nil {
+		jsonhttp.WriteError(w, r, err)
 		return
 	}
 	if err := s.store.CloseCallback(r.Context(), id, body.State, u.Username, body.Note, s.Now()); err != nil {
-		writeError(w, err)
+		jsonhttp.WriteError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"id": id, "state": body.State})
+	jsonhttp.WriteJSON(w, http.StatusOK, map[string]any{"id": id, "state": body.State})
 }
 
 // httpCTI records one event from an external PBX or ACD, which signs in
@@ -495,13 +465,13 @@ func (s *Service) httpCTI(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var e Event
-	if err := decode(r, &e); err != nil {
-		writeError(w, err)
+	if err := jsonhttp.Decode(w, r, &e); err != nil {
+		jsonhttp.WriteError(w, r, err)
 		return
 	}
 	if t := chi.URLParam(r, "type"); t != "" {
 		if e.Type != "" && string(e.Type) != t {
-			writeError(w, hotline.Errorf(hotline.EINVALID, "路径与请求体中的事件类型不一致", "event type in path and body differ"))
+			jsonhttp.WriteError(w, r, hotline.Errorf(hotline.EINVALID, "路径与请求体中的事件类型不一致", "event type in path and body differ"))
 			return
 		}
 		e.Type = EventType(t)
@@ -511,14 +481,14 @@ func (s *Service) httpCTI(w http.ResponseWriter, r *http.Request) {
 	}
 	c, err := s.Record(r.Context(), e)
 	if err != nil {
-		writeError(w, err)
+		jsonhttp.WriteError(w, r, err)
 		return
 	}
 	out := map[string]any{"call": c}
 	if e.Type == EvOffered || e.Type == EvAnswered {
 		out["screen_pop"] = ScreenPopURL(c.Caller, c.CallID)
 	}
-	writeJSON(w, http.StatusOK, out)
+	jsonhttp.WriteJSON(w, http.StatusOK, out)
 }
 
 func (s *Service) call(w http.ResponseWriter, r *http.Request) (*hotline.User, *Call, bool) {
@@ -534,12 +504,12 @@ func (s *Service) call(w http.ResponseWriter, r *http.Request) (*hotline.User, *
 		c, err = s.store.Get(r.Context(), id)
 	}
 	if err != nil {
-		writeError(w, err)
+		jsonhttp.WriteError(w, r, err)
 		return nil, nil, false
 	}
 	if !u.Has(hotline.RoleAdmin, hotline.RoleSupervisor, hotline.RoleAnalyst) && c.Agent != u.Username && s.Agent(u.Username).CallID != c.CallID {
 		// Not found rather than forbidden: agents do not learn of others' calls.
-		writeError(w, hotline.Errorf(hotline.ENOTFOUND, "通话记录不存在", "call not found"))
+		jsonhttp.WriteError(w, r, hotline.Errorf(hotline.ENOTFOUND, "通话记录不存在", "call not found"))
 		return nil, nil, false
 	}
 	return u, c, true
@@ -547,7 +517,7 @@ func (s *Service) call(w http.ResponseWriter, r *http.Request) (*hotline.User, *
 
 func (s *Service) httpGet(w http.ResponseWriter, r *http.Request) {
 	if _, c, ok := s.call(w, r); ok {
-		writeJSON(w, http.StatusOK, c)
+		jsonhttp.WriteJSON(w, http.StatusOK, c)
 	}
 }
 
@@ -558,22 +528,22 @@ func (s *Service) httpRecording(w http.ResponseWriter, r *http.Request) {
 	}
 	p, err := s.RecordingPath(c)
 	if err != nil {
-		writeError(w, err)
+		jsonhttp.WriteError(w, r, err)
 		return
 	}
 	f, err := os.Open(p)
 	if errors.Is(err, os.ErrNotExist) {
-		writeError(w, hotline.Errorf(hotline.ENOTFOUND, "录音文件已过期或不存在", "the recording has expired or is missing"))
+		jsonhttp.WriteError(w, r, hotline.Errorf(hotline.ENOTFOUND, "录音文件已过期或不存在", "the recording has expired or is missing"))
 		return
 	}
 	if err != nil {
-		writeError(w, err)
+		jsonhttp.WriteError(w, r, err)
 		return
 	}
 	defer f.Close()
 	st, err := f.Stat()
 	if err != nil {
-		writeError(w, err)
+		jsonhttp.WriteError(w, r, err)
 		return
 	}
 	w.Header().Set("Content-Type", "audio/wav")

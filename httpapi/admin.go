@@ -7,6 +7,7 @@ import (
 	"github.com/go-chi/chi/v5"
 
 	"github.com/hotline12345/hotline"
+	"github.com/hotline12345/hotline/jsonhttp"
 	"github.com/hotline12345/hotline/storage"
 	"github.com/hotline12345/hotline/ticket"
 )
@@ -14,13 +15,13 @@ import (
 func (s *Server) listUnits(w http.ResponseWriter, r *http.Request) {
 	units, err := s.Store.Units(r.Context())
 	if err != nil {
-		WriteError(w, r, err)
+		jsonhttp.WriteError(w, r, err)
 		return
 	}
 	if units == nil {
 		units = []ticket.Unit{}
 	}
-	WriteJSON(w, http.StatusOK, map[string]any{"items": units})
+	jsonhttp.WriteJSON(w, http.StatusOK, map[string]any{"items": units})
 }
 
 func (s *Server) createUnit(w http.ResponseWriter, r *http.Request) {
@@ -28,29 +29,29 @@ func (s *Server) createUnit(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var u ticket.Unit
-	if err := Decode(w, r, &u); err != nil {
-		WriteError(w, r, err)
+	if err := jsonhttp.Decode(w, r, &u); err != nil {
+		jsonhttp.WriteError(w, r, err)
 		return
 	}
 	u.ID = 0
 	u, err := s.Store.CreateUnit(r.Context(), u)
 	if err != nil {
-		WriteError(w, r, err)
+		jsonhttp.WriteError(w, r, err)
 		return
 	}
-	WriteJSON(w, http.StatusCreated, u)
+	jsonhttp.WriteJSON(w, http.StatusCreated, u)
 }
 
 func (s *Server) listCategories(w http.ResponseWriter, r *http.Request) {
 	cs, err := s.Store.Categories(r.Context())
 	if err != nil {
-		WriteError(w, r, err)
+		jsonhttp.WriteError(w, r, err)
 		return
 	}
 	if cs == nil {
 		cs = []storage.Category{}
 	}
-	WriteJSON(w, http.StatusOK, map[string]any{"items": cs})
+	jsonhttp.WriteJSON(w, http.StatusOK, map[string]any{"items": cs})
 }
 
 func (s *Server) createCategory(w http.ResponseWriter, r *http.Request) {
@@ -58,29 +59,29 @@ func (s *Server) createCategory(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var c storage.Category
-	if err := Decode(w, r, &c); err != nil {
-		WriteError(w, r, err)
+	if err := jsonhttp.Decode(w, r, &c); err != nil {
+		jsonhttp.WriteError(w, r, err)
 		return
 	}
 	c.ID, c.Path = 0, ""
 	c, err := s.Store.CreateCategory(r.Context(), c)
 	if err != nil {
-		WriteError(w, r, err)
+		jsonhttp.WriteError(w, r, err)
 		return
 	}
-	WriteJSON(w, http.StatusCreated, c)
+	jsonhttp.WriteJSON(w, http.StatusCreated, c)
 }
 
 func (s *Server) listCatalogue(w http.ResponseWriter, r *http.Request) {
 	es, err := s.Store.Catalogue(r.Context())
 	if err != nil {
-		WriteError(w, r, err)
+		jsonhttp.WriteError(w, r, err)
 		return
 	}
 	if es == nil {
 		es = []storage.CatalogueEntry{}
 	}
-	WriteJSON(w, http.StatusOK, map[string]any{"items": es})
+	jsonhttp.WriteJSON(w, http.StatusOK, map[string]any{"items": es})
 }
 
 func (s *Server) setCatalogue(w http.ResponseWriter, r *http.Request) {
@@ -88,16 +89,16 @@ func (s *Server) setCatalogue(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var e storage.CatalogueEntry
-	if err := Decode(w, r, &e); err != nil {
-		WriteError(w, r, err)
+	if err := jsonhttp.Decode(w, r, &e); err != nil {
+		jsonhttp.WriteError(w, r, err)
 		return
 	}
 	e, err := s.Store.SetCatalogueEntry(r.Context(), e)
 	if err != nil {
-		WriteError(w, r, err)
+		jsonhttp.WriteError(w, r, err)
 		return
 	}
-	WriteJSON(w, http.StatusOK, e)
+	jsonhttp.WriteJSON(w, http.StatusOK, e)
 }
 
 func (s *Server) listUsers(w http.ResponseWriter, r *http.Request) {
@@ -106,13 +107,13 @@ func (s *Server) listUsers(w http.ResponseWriter, r *http.Request) {
 	}
 	us, err := s.Store.Users(r.Context())
 	if err != nil {
-		WriteError(w, r, err)
+		jsonhttp.WriteError(w, r, err)
 		return
 	}
 	if us == nil {
 		us = []*hotline.User{}
 	}
-	WriteJSON(w, http.StatusOK, map[string]any{"items": us})
+	jsonhttp.WriteJSON(w, http.StatusOK, map[string]any{"items": us})
 }
 
 func (s *Server) createUser(w http.ResponseWriter, r *http.Request) {
@@ -120,25 +121,25 @@ func (s *Server) createUser(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var nu storage.NewUser
-	if err := Decode(w, r, &nu); err != nil {
-		WriteError(w, r, err)
+	if err := jsonhttp.Decode(w, r, &nu); err != nil {
+		jsonhttp.WriteError(w, r, err)
 		return
 	}
 	u, err := s.Store.CreateUser(r.Context(), nu)
 	if err != nil {
-		WriteError(w, r, err)
+		jsonhttp.WriteError(w, r, err)
 		return
 	}
-	WriteJSON(w, http.StatusCreated, u)
+	jsonhttp.WriteJSON(w, http.StatusCreated, u)
 }
 
 func (s *Server) getPolicy(w http.ResponseWriter, r *http.Request) {
 	p, err := s.Store.Policy(r.Context())
 	if err != nil {
-		WriteError(w, r, err)
+		jsonhttp.WriteError(w, r, err)
 		return
 	}
-	WriteJSON(w, http.StatusOK, p)
+	jsonhttp.WriteJSON(w, http.StatusOK, p)
 }
 
 func (s *Server) putPolicy(w http.ResponseWriter, r *http.Request) {
@@ -146,15 +147,15 @@ func (s *Server) putPolicy(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var p ticket.Policy
-	if err := Decode(w, r, &p); err != nil {
-		WriteError(w, r, err)
+	if err := jsonhttp.Decode(w, r, &p); err != nil {
+		jsonhttp.WriteError(w, r, err)
 		return
 	}
 	if err := s.Store.SetPolicy(r.Context(), p); err != nil {
-		WriteError(w, r, err)
+		jsonhttp.WriteError(w, r, err)
 		return
 	}
-	WriteJSON(w, http.StatusOK, p)
+	jsonhttp.WriteJSON(w, http.StatusOK, p)
 }
 
 func pathYear(r *http.Request) (int, error) {

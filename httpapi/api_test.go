@@ -15,6 +15,7 @@ import (
 	"github.com/hotline12345/hotline"
 	"github.com/hotline12345/hotline/callcenter"
 	"github.com/hotline12345/hotline/database"
+	"github.com/hotline12345/hotline/jsonhttp"
 	"github.com/hotline12345/hotline/kb"
 	"github.com/hotline12345/hotline/storage"
 	"github.com/hotline12345/hotline/ticket"
@@ -285,7 +286,7 @@ func (f *apiFixture) testBadInput(t *testing.T) {
 	}
 	for _, c := range cases {
 		s, data := f.call("POST", "/api/v1/tickets", "agent", c.body)
-		var e ErrorBody
+		var e jsonhttp.ErrorBody
 		json.Unmarshal(data, &e)
 		if s != c.status || e.Error.Code != c.code || e.Error.Message == "" || e.Error.MessageEN == "" {
 			t.Errorf("%s: %d %s", c.name, s, data)
@@ -594,7 +595,9 @@ func TestPublicKnowledgeBase(t *testing.T) {
 		"public": true, "publish": true}, 201, &pub)
 	f.must("POST", "/api/v1/kb/articles", "ed", map[string]any{"title": "居住证内部口径", "body": "居住证争议件转公安分局。",
 		"public": false, "publish": true}, 201, &internal)
-	var hits struct{ Items []struct{ Article struct{ ID int64 } } }
+	var hits struct {
+		Items []struct{ Article struct{ ID int64 } }
+	}
 	f.must("GET", "/api/v1/public/kb/search?q="+url.QueryEscape("居住证"), "", nil, 200, &hits)
 	if len(hits.Items) != 1 || hits.Items[0].Article.ID != pub.ID {
 		t.Fatalf("public search: %+v", hits)

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/hotline12345/hotline"
+	"github.com/hotline12345/hotline/jsonhttp"
 )
 
 // SessionTTL is how long a login lasts.
@@ -18,14 +19,14 @@ type loginRequest struct {
 
 func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 	var req loginRequest
-	if err := Decode(w, r, &req); err != nil {
-		WriteError(w, r, err)
+	if err := jsonhttp.Decode(w, r, &req); err != nil {
+		jsonhttp.WriteError(w, r, err)
 		return
 	}
 	key := strings.ToLower(req.Username) + "|" + ClientIP(r)
 	if s.logins.Blocked(key) {
 		w.Header().Set("Retry-After", "900")
-		WriteError(w, r, hotline.Errorf(hotline.ETOOMANY, "登录失败次数过多，请15分钟后再试", "too many failed sign-ins; try again in 15 minutes"))
+		jsonhttp.WriteError(w, r, hotline.Errorf(hotline.ETOOMANY, "登录失败次数过多，请15分钟后再试", "too many failed sign-ins; try again in 15 minutes"))
 		return
 	}
 	u, err := s.Store.Authenticate(r.Context(), req.Username, req.Password)
@@ -33,17 +34,17 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		if hotline.ErrorCode(err) == hotline.EUNAUTHORIZED {
 			s.logins.Allow(key)
 		}
-		WriteError(w, r, err)
+		jsonhttp.WriteError(w, r, err)
 		return
 	}
 	s.logins.Reset(key)
 	token, err := s.Store.CreateSession(r.Context(), u.ID, SessionTTL)
 	if err != nil {
-		WriteError(w, r, err)
+		jsonhttp.WriteError(w, r, err)
 		return
 	}
 	logf("login", "user", u.Username)
-	WriteJSON(w, http.StatusOK, map[string]any{"token": token, "user": u, "expires_in": int(SessionTTL.Seconds())})
+	jsonhttp.WriteJSON(w, http.StatusOK, map[string]any{"token": token, "user": u, "expires_in": int(SessionTTL.Seconds())})
 }
 
 func (s *Server) logout(w http.ResponseWriter, r *http.Request) {
@@ -54,5 +55,5 @@ func (s *Server) logout(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) me(w http.ResponseWriter, r *http.Request) {
-	WriteJSON(w, http.StatusOK, hotline.UserFrom(r.Context()))
+	jsonhttp.WriteJSON(w, http.StatusOK, hotline.UserFrom(r.Context()))
 }

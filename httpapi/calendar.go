@@ -6,17 +6,18 @@ import (
 
 	"github.com/hotline12345/hotline"
 	"github.com/hotline12345/hotline/calendar"
+	"github.com/hotline12345/hotline/jsonhttp"
 )
 
 func (s *Server) getCalendarYear(w http.ResponseWriter, r *http.Request) {
 	y, err := pathYear(r)
 	if err != nil {
-		WriteError(w, r, err)
+		jsonhttp.WriteError(w, r, err)
 		return
 	}
 	cal, err := s.Store.Calendar(r.Context())
 	if err != nil {
-		WriteError(w, r, err)
+		jsonhttp.WriteError(w, r, err)
 		return
 	}
 	if region := r.URL.Query().Get("region"); region != "" {
@@ -28,10 +29,10 @@ func (s *Server) getCalendarYear(w http.ResponseWriter, r *http.Request) {
 	}
 	warnings, err := s.Store.Warnings(r.Context())
 	if err != nil {
-		WriteError(w, r, err)
+		jsonhttp.WriteError(w, r, err)
 		return
 	}
-	WriteJSON(w, http.StatusOK, map[string]any{"year": y, "loaded": loaded, "loaded_years": cal.LoadedYears(),
+	jsonhttp.WriteJSON(w, http.StatusOK, map[string]any{"year": y, "loaded": loaded, "loaded_years": cal.LoadedYears(),
 		"hours": cal.Hours(), "days": cal.Year(y), "warnings": warnings})
 }
 
@@ -43,20 +44,20 @@ func (s *Server) loadCalendarYear(w http.ResponseWriter, r *http.Request) {
 	}
 	y, err := pathYear(r)
 	if err != nil {
-		WriteError(w, r, err)
+		jsonhttp.WriteError(w, r, err)
 		return
 	}
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, 64<<10))
 	if err != nil {
-		WriteError(w, r, hotline.Errorf(hotline.EINVALID, "请求体过大", "request body too large"))
+		jsonhttp.WriteError(w, r, hotline.Errorf(hotline.EINVALID, "请求体过大", "request body too large"))
 		return
 	}
 	n, err := s.Store.LoadCalendarYear(r.Context(), y, string(body))
 	if err != nil {
-		WriteError(w, r, err)
+		jsonhttp.WriteError(w, r, err)
 		return
 	}
-	WriteJSON(w, http.StatusOK, map[string]any{"year": y, "recomputed_orders": n})
+	jsonhttp.WriteJSON(w, http.StatusOK, map[string]any{"year": y, "recomputed_orders": n})
 }
 
 type calendarDayRequest struct {
@@ -71,12 +72,12 @@ func (s *Server) setCalendarDay(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var req calendarDayRequest
-	if err := Decode(w, r, &req); err != nil {
-		WriteError(w, r, err)
+	if err := jsonhttp.Decode(w, r, &req); err != nil {
+		jsonhttp.WriteError(w, r, err)
 		return
 	}
 	if err := s.Store.SetCalendarDay(r.Context(), req.Date, req.Region, req.Kind, req.Note); err != nil {
-		WriteError(w, r, err)
+		jsonhttp.WriteError(w, r, err)
 		return
 	}
 	w.WriteHeader(http.StatusNoContent)

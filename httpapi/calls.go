@@ -10,6 +10,7 @@ import (
 
 	"github.com/hotline12345/hotline"
 	"github.com/hotline12345/hotline/callcenter"
+	"github.com/hotline12345/hotline/jsonhttp"
 )
 
 // callRoutes: the CTI event API a phone system posts to, call records and
@@ -28,20 +29,20 @@ func (s *Server) ctiEvent(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var e callcenter.Event
-	if err := Decode(w, r, &e); err != nil {
-		WriteError(w, r, err)
+	if err := jsonhttp.Decode(w, r, &e); err != nil {
+		jsonhttp.WriteError(w, r, err)
 		return
 	}
 	c, err := s.Calls.Record(r.Context(), e)
 	if err != nil {
-		WriteError(w, r, err)
+		jsonhttp.WriteError(w, r, err)
 		return
 	}
 	out := map[string]any{"call": c}
 	if e.Type == callcenter.EvOffered || e.Type == callcenter.EvAnswered {
 		out["screen_pop"] = "/desk/new?caller=" + url.QueryEscape(c.Caller) + "&call_id=" + url.QueryEscape(c.CallID)
 	}
-	WriteJSON(w, http.StatusOK, out)
+	jsonhttp.WriteJSON(w, http.StatusOK, out)
 }
 
 func callRange(r *http.Request, def time.Duration) (time.Time, time.Time, error) {
@@ -61,7 +62,7 @@ func (s *Server) listCalls(w http.ResponseWriter, r *http.Request) {
 	}
 	from, to, err := callRange(r, 24*time.Hour)
 	if err != nil {
-		WriteError(w, r, err)
+		jsonhttp.WriteError(w, r, err)
 		return
 	}
 	q := r.URL.Query()
@@ -69,7 +70,7 @@ func (s *Server) listCalls(w http.ResponseWriter, r *http.Request) {
 	f.Limit, _ = strconv.Atoi(q.Get("limit"))
 	f.Page, _ = strconv.Atoi(q.Get("page"))
 	if f.Limit < 0 || f.Limit > 500 || f.Page < 0 || f.Page > 1000 {
-		WriteError(w, r, hotline.Errorf(hotline.EINVALID, "limit须为1至500", "limit must be 1..500"))
+		jsonhttp.WriteError(w, r, hotline.Errorf(hotline.EINVALID, "limit须为1至500", "limit must be 1..500"))
 		return
 	}
 	// Agents see their own calls only.
@@ -78,10 +79,10 @@ func (s *Server) listCalls(w http.ResponseWriter, r *http.Request) {
 	}
 	calls, err := s.Calls.List(r.Context(), f)
 	if err != nil {
-		WriteError(w, r, err)
+		jsonhttp.WriteError(w, r, err)
 		return
 	}
-	WriteJSON(w, http.StatusOK, map[string]any{"items": calls, "from": from, "to": to})
+	jsonhttp.WriteJSON(w, http.StatusOK, map[string]any{"items": calls, "from": from, "to": to})
 }
 
 func (s *Server) callStats(w http.ResponseWriter, r *http.Request) {
@@ -90,13 +91,13 @@ func (s *Server) callStats(w http.ResponseWriter, r *http.Request) {
 	}
 	from, to, err := callRange(r, 24*time.Hour)
 	if err != nil {
-		WriteError(w, r, err)
+		jsonhttp.WriteError(w, r, err)
 		return
 	}
 	st, err := s.Calls.Stats(r.Context(), from, to, r.URL.Query().Get("by"))
 	if err != nil {
-		WriteError(w, r, err)
+		jsonhttp.WriteError(w, r, err)
 		return
 	}
-	WriteJSON(w, http.StatusOK, map[string]any{"from": from, "to": to, "items": st})
+	jsonhttp.WriteJSON(w, http.StatusOK, map[string]any{"from": from, "to": to, "items": st})
 }

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/hotline12345/hotline"
+	"github.com/hotline12345/hotline/jsonhttp"
 	"github.com/hotline12345/hotline/ticket"
 )
 
@@ -24,7 +25,7 @@ func FuzzDecodeDraft(f *testing.F) {
 		r.Header.Set("Content-Type", "application/json")
 		w := httptest.NewRecorder()
 		var d ticket.Draft
-		if err := Decode(w, r, &d); err != nil {
+		if err := jsonhttp.Decode(w, r, &d); err != nil {
 			if hotline.ErrorCode(err) != hotline.EINVALID {
 				t.Fatalf("decode error with code %q: %v", hotline.ErrorCode(err), err)
 			}

@@ -3,6 +3,7 @@ package httpapi
 import (
 	"net/http"
 
+	"github.com/hotline12345/hotline/jsonhttp"
 	"github.com/hotline12345/hotline/ticket"
 )
 
@@ -145,5 +146,5 @@ func OpenAPI() map[string]any {
 }
 
 func (s *Server) openapi(w http.ResponseWriter, r *http.Request) {
-	WriteJSON(w, http.StatusOK, OpenAPI())
+	jsonhttp.WriteJSON(w, http.StatusOK, OpenAPI())
 }

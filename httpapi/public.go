@@ -8,6 +8,7 @@ import (
 	"github.com/go-chi/chi/v5"
 
 	"github.com/hotline12345/hotline"
+	"github.com/hotline12345/hotline/jsonhttp"
 	"github.com/hotline12345/hotline/storage"
 	"github.com/hotline12345/hotline/ticket"
 )
@@ -112,8 +113,8 @@ func PublicView(t *ticket.Ticket, events []ticket.Event) PublicTicket {
 
 func (s *Server) publicCreate(w http.ResponseWriter, r *http.Request) {
 	var d ticket.Draft
-	if err := Decode(w, r, &d); err != nil {
-		WriteError(w, r, err)
+	if err := jsonhttp.Decode(w, r, &d); err != nil {
+		jsonhttp.WriteError(w, r, err)
 		return
 	}
 	if d.Channel == "" {
@@ -122,22 +123,22 @@ func (s *Server) publicCreate(w http.ResponseWriter, r *http.Request) {
 	switch d.Channel {
 	case ticket.Web, ticket.App, ticket.WeChat, ticket.Mailbox, ticket.Email:
 	default:
-		WriteError(w, r, hotline.Errorf(hotline.EINVALID, "网上诉求的渠道须为web、app、wechat、mailbox或email", "channel must be web, app, wechat, mailbox or email"))
+		jsonhttp.WriteError(w, r, hotline.Errorf(hotline.EINVALID, "网上诉求的渠道须为web、app、wechat、mailbox或email", "channel must be web, app, wechat, mailbox or email"))
 		return
 	}
 	if d.Citizen.Phone == "" {
-		WriteError(w, r, hotline.Errorf(hotline.EINVALID, "请留下联系电话，以便承办单位联系您", "a contact phone number is required"))
+		jsonhttp.WriteError(w, r, hotline.Errorf(hotline.EINVALID, "请留下联系电话，以便承办单位联系您", "a contact phone number is required"))
 		return
 	}
 	d.CallID, d.RegionUnitID = "", 0
 	key := r.Header.Get("Idempotency-Key")
 	if len(key) > 200 {
-		WriteError(w, r, hotline.Errorf(hotline.EINVALID, "Idempotency-Key过长", "Idempotency-Key is too long"))
+		jsonhttp.WriteError(w, r, hotline.Errorf(hotline.EINVALID, "Idempotency-Key过长", "Idempotency-Key is too long"))
 		return
 	}
 	t, created, err := s.Store.CreateTicket(r.Context(), d, nil, "public", key)
 	if err != nil {
-		WriteError(w, r, err)
+		jsonhttp.WriteError(w, r, err)
 		return
 	}
 	if created {
@@ -148,27 +149,27 @@ func (s *Server) publicCreate(w http.ResponseWriter, r *http.Request) {
 	if !created {
 		status = http.StatusOK
 	}
-	WriteJSON(w, status, map[string]any{"number": t.Number, "query_code": t.QueryCode, "state": t.State,
+	jsonhttp.WriteJSON(w, status, map[string]any{"number": t.Number, "query_code": t.QueryCode, "state": t.State,
 		"message": "您的诉求已受理，请牢记工单号和查询码", "message_en": "Your request has been registered; keep the number and query code"})
 }
 
 func (s *Server) publicGet(w http.ResponseWriter, r *http.Request) {
 	t, err := s.Store.PublicTicket(r.Context(), chi.URLParam(r, "number"), r.URL.Query().Get("code"))
 	if err != nil {
-		WriteError(w, r, err)
+		jsonhttp.WriteError(w, r, err)
 		return
 	}
 	evs, err := s.Store.Events(r.Context(), t.ID)
 	if err != nil {
-		WriteError(w, r, err)
+		jsonhttp.WriteError(w, r, err)
 		return
 	}
 	v, err := CitizenView(r.Context(), s.Store, t, evs)
 	if err != nil {
-		WriteError(w, r, err)
+		jsonhttp.WriteError(w, r, err)
 		return
 	}
-	WriteJSON(w, http.StatusOK, v)
+	jsonhttp.WriteJSON(w, http.StatusOK, v)
 }
 
 type publicActionRequest struct {
@@ -182,30 +183,30 @@ type publicActionRequest struct {
 func (s *Server) publicAct(w http.ResponseWriter, r *http.Request) {
 	action := ticket.Action(chi.URLParam(r, "action"))
 	if action != ticket.ActWithdraw && action != ticket.ActComment && action != ticket.ActRate {
-		WriteError(w, r, hotline.Errorf(hotline.ENOTFOUND, "未知的操作", "unknown action"))
+		jsonhttp.WriteError(w, r, hotline.Errorf(hotline.ENOTFOUND, "未知的操作", "unknown action"))
 		return
 	}
 	var req publicActionRequest
-	if err := Decode(w, r, &req); err != nil {
-		WriteError(w, r, err)
+	if err := jsonhttp.Decode(w, r, &req); err != nil {
+		jsonhttp.WriteError(w, r, err)
 		return
 	}
 	number := chi.URLParam(r, "number")
 	if _, err := s.Store.PublicTicket(r.Context(), number, req.Code); err != nil {
-		WriteError(w, r, err)
+		jsonhttp.WriteError(w, r, err)
 		return
 	}
 	t, err := s.Store.Act(r.Context(), number, ticket.Command{Action: action, Citizen: true, Version: req.Version,
 		Content: req.Content, Satisfaction: req.Satisfaction})
 	if err != nil {
-		WriteError(w, r, err)
+		jsonhttp.WriteError(w, r, err)
 		return
 	}
 	s.notify(number)
 	evs, err := s.Store.Events(r.Context(), t.ID)
 	if err != nil {
-		WriteError(w, r, err)
+		jsonhttp.WriteError(w, r, err)
 		return
 	}
-	WriteJSON(w, http.StatusOK, PublicView(t, evs))
+	jsonhttp.WriteJSON(w, http.StatusOK, PublicView(t, evs))
 }

@@ -18,6 +18,7 @@ import (
 
 	"github.com/hotline12345/hotline"
 	"github.com/hotline12345/hotline/callcenter"
+	"github.com/hotline12345/hotline/jsonhttp"
 	"github.com/hotline12345/hotline/kb"
 	"github.com/hotline12345/hotline/storage"
 )
@@ -138,10 +139,10 @@ func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
 	defer cancel()
 	var one int
 	if err := s.Store.DB.QueryRow(ctx, "SELECT 1").Scan(&one); err != nil {
-		WriteJSON(w, http.StatusServiceUnavailable, map[string]any{"status": "unavailable", "database": err.Error()})
+		jsonhttp.WriteJSON(w, http.StatusServiceUnavailable, map[string]any{"status": "unavailable", "database": err.Error()})
 		return
 	}
-	WriteJSON(w, http.StatusOK, map[string]any{"status": "ok", "database": s.Store.DB.Dialect.String()})
+	jsonhttp.WriteJSON(w, http.StatusOK, map[string]any{"status": "ok", "database": s.Store.DB.Dialect.String()})
 }
 
 // authenticate puts the user of a valid bearer token (or, for safe methods,
@@ -158,7 +159,7 @@ func (s *Server) authenticate(next http.Handler) http.Handler {
 		if token != "" {
 			u, err := s.Store.SessionUser(r.Context(), token)
 			if err != nil {
-				WriteError(w, r, err)
+				jsonhttp.WriteError(w, r, err)
 				return
 			}
 			r = r.WithContext(hotline.WithUser(r.Context(), u))
@@ -170,7 +171,7 @@ func (s *Server) authenticate(next http.Handler) http.Handler {
 func requireUser(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if hotline.UserFrom(r.Context()) == nil {
-			WriteError(w, r, hotline.Errorf(hotline.EUNAUTHORIZED, "请先登录", "please sign in"))
+			jsonhttp.WriteError(w, r, hotline.Errorf(hotline.EUNAUTHORIZED, "请先登录", "please sign in"))
 			return
 		}
 		next.ServeHTTP(w, r)
@@ -179,7 +180,7 @@ func requireUser(next http.Handler) http.Handler {
 
 func requireRole(w http.ResponseWriter, r *http.Request, roles ...hotline.Role) bool {
 	if !hotline.UserFrom(r.Context()).Has(roles...) {
-		WriteError(w, r, hotline.Errorf(hotline.EFORBIDDEN, "您无权执行此操作", "you are not allowed to do this"))
+		jsonhttp.WriteError(w, r, hotline.Errorf(hotline.EFORBIDDEN, "您无权执行此操作", "you are not allowed to do this"))
 		return false
 	}
 	return true
@@ -202,7 +203,7 @@ func (s *Server) rateLimitPublic(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if !s.public.Allow(ClientIP(r)) {
 			w.Header().Set("Retry-After", "60")
-			WriteError(w, r, hotline.Errorf(hotline.ETOOMANY, "请求过于频繁，请稍后再试", "too many requests; please try again later"))
+			jsonhttp.WriteError(w, r, hotline.Errorf(hotline.ETOOMANY, "请求过于频繁，请稍后再试", "too many requests; please try again later"))
 			return
 		}
 		next.ServeHTTP(w, r)

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/hotline12345/hotline"
+	"github.com/hotline12345/hotline/jsonhttp"
 )
 
 // parseRange reads from/to (YYYY-MM-DD, China time; to inclusive) with a
@@ -35,10 +36,10 @@ func (s *Server) orderStats(w http.ResponseWriter, r *http.Request) {
 	}
 	st, err := s.Store.OrderStats(r.Context(), from, to, r.URL.Query().Get("by"))
 	if err != nil {
-		WriteError(w, r, err)
+		jsonhttp.WriteError(w, r, err)
 		return
 	}
-	WriteJSON(w, http.StatusOK, map[string]any{"from": from, "to": to, "items": st})
+	jsonhttp.WriteJSON(w, http.StatusOK, map[string]any{"from": from, "to": to, "items": st})
 }
 
 // dispatchQuality reports smart dispatch by month: category suggestion
@@ -50,10 +51,10 @@ func (s *Server) dispatchQuality(w http.ResponseWriter, r *http.Request) {
 	}
 	rows, err := s.Store.DispatchQualityByMonth(r.Context(), from, to)
 	if err != nil {
-		WriteError(w, r, err)
+		jsonhttp.WriteError(w, r, err)
 		return
 	}
-	WriteJSON(w, http.StatusOK, map[string]any{"from": from, "to": to, "months": rows[:len(rows)-1], "total": rows[len(rows)-1]})
+	jsonhttp.WriteJSON(w, http.StatusOK, map[string]any{"from": from, "to": to, "months": rows[:len(rows)-1], "total": rows[len(rows)-1]})
 }
 
 // statsRange admits the roles that read the measures and parses the
@@ -64,7 +65,7 @@ func statsRange(w http.ResponseWriter, r *http.Request) (time.Time, time.Time, b
 	}
 	from, to, err := parseRange(r)
 	if err != nil {
-		WriteError(w, r, err)
+		jsonhttp.WriteError(w, r, err)
 		return time.Time{}, time.Time{}, false
 	}
 	return from, to, true

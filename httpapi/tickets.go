@@ -10,6 +10,7 @@ import (
 	"github.com/go-chi/chi/v5"
 
 	"github.com/hotline12345/hotline"
+	"github.com/hotline12345/hotline/jsonhttp"
 	"github.com/hotline12345/hotline/storage"
 	"github.com/hotline12345/hotline/ticket"
 )
@@ -44,24 +45,24 @@ func (s *Server) view(r *http.Request, t *ticket.Ticket) (TicketView, error) {
 
 func (s *Server) createTicket(w http.ResponseWriter, r *http.Request) {
 	var d ticket.Draft
-	if err := Decode(w, r, &d); err != nil {
-		WriteError(w, r, err)
+	if err := jsonhttp.Decode(w, r, &d); err != nil {
+		jsonhttp.WriteError(w, r, err)
 		return
 	}
 	u := hotline.UserFrom(r.Context())
 	key := r.Header.Get("Idempotency-Key")
 	if len(key) > 200 {
-		WriteError(w, r, hotline.Errorf(hotline.EINVALID, "Idempotency-Key过长", "Idempotency-Key is too long"))
+		jsonhttp.WriteError(w, r, hotline.Errorf(hotline.EINVALID, "Idempotency-Key过长", "Idempotency-Key is too long"))
 		return
 	}
 	t, created, err := s.Store.CreateTicket(r.Context(), d, u, "user:"+strconv.FormatInt(u.ID, 10), key)
 	if err != nil {
-		WriteError(w, r, err)
+		jsonhttp.WriteError(w, r, err)
 		return
 	}
 	v, err := s.view(r, t)
 	if err != nil {
-		WriteError(w, r, err)
+		jsonhttp.WriteError(w, r, err)
 		return
 	}
 	status := http.StatusCreated
@@ -73,7 +74,7 @@ func (s *Server) createTicket(w http.ResponseWriter, r *http.Request) {
 		s.notify(t.Number)
 	}
 	w.Header().Set("Location", "/api/v1/tickets/"+t.Number)
-	WriteJSON(w, status, v)
+	jsonhttp.WriteJSON(w, status, v)
 }
 
 func (s *Server) notify(number string) {
@@ -85,29 +86,29 @@ func (s *Server) notify(number string) {
 func (s *Server) getTicket(w http.ResponseWriter, r *http.Request) {
 	t, err := s.Store.TicketFor(r.Context(), chi.URLParam(r, "number"), hotline.UserFrom(r.Context()))
 	if err != nil {
-		WriteError(w, r, err)
+		jsonhttp.WriteError(w, r, err)
 		return
 	}
 	v, err := s.view(r, t)
 	if err != nil {
-		WriteError(w, r, err)
+		jsonhttp.WriteError(w, r, err)
 		return
 	}
-	WriteJSON(w, http.StatusOK, v)
+	jsonhttp.WriteJSON(w, http.StatusOK, v)
 }
 
 func (s *Server) getEvents(w http.ResponseWriter, r *http.Request) {
 	t, err := s.Store.TicketFor(r.Context(), chi.URLParam(r, "number"), hotline.UserFrom(r.Context()))
 	if err != nil {
-		WriteError(w, r, err)
+		jsonhttp.WriteError(w, r, err)
 		return
 	}
 	evs, err := s.Store.Events(r.Context(), t.ID)
 	if err != nil {
-		WriteError(w, r, err)
+		jsonhttp.WriteError(w, r, err)
 		return
 	}
-	WriteJSON(w, http.StatusOK, map[string]any{"items": evs})
+	jsonhttp.WriteJSON(w, http.StatusOK, map[string]any{"items": evs})
 }
 
 // ActionRequest is the body of POST /tickets/{number}/{action}.
@@ -144,23 +145,23 @@ func (a ActionRequest) Command(action ticket.Action) ticket.Command {
 func (s *Server) act(w http.ResponseWriter, r *http.Request) {
 	action := ticket.Action(chi.URLParam(r, "action"))
 	if !slices.Contains(ticket.Actions, action) || action == ticket.ActRate {
-		WriteError(w, r, hotline.Errorf(hotline.ENOTFOUND, "未知的操作：%s", "unknown action %s", action, action))
+		jsonhttp.WriteError(w, r, hotline.Errorf(hotline.ENOTFOUND, "未知的操作：%s", "unknown action %s", action, action))
 		return
 	}
 	var req ActionRequest
-	if err := Decode(w, r, &req); err != nil {
-		WriteError(w, r, err)
+	if err := jsonhttp.Decode(w, r, &req); err != nil {
+		jsonhttp.WriteError(w, r, err)
 		return
 	}
 	if req.Version <= 0 {
-		WriteError(w, r, hotline.Errorf(hotline.EINVALID, "请提供工单版本号version", "version is required"))
+		jsonhttp.WriteError(w, r, hotline.Errorf(hotline.EINVALID, "请提供工单版本号version", "version is required"))
 		return
 	}
 	cmd := req.Command(action)
 	cmd.User = hotline.UserFrom(r.Context())
 	t, err := s.Store.Act(r.Context(), chi.URLParam(r, "number"), cmd)
 	if err != nil {
-		WriteError(w, r, err)
+		jsonhttp.WriteError(w, r, err)
 		return
 	}
 	s.met.actions.WithLabelValues(string(action)).Inc()
@@ -177,10 +178,10 @@ func (s *Server) act(w http.ResponseWriter, r *http.Request) {
 	}
 	v, err := s.view(r, t)
 	if err != nil {
-		WriteError(w, r, err)
+		jsonhttp.WriteError(w, r, err)
 		return
 	}
-	WriteJSON(w, http.StatusOK, v)
+	jsonhttp.WriteJSON(w, http.StatusOK, v)
 }
 
 // ParseFilter reads list filters from a query string.
@@ -276,25 +277,25 @@ func ParseFilter(q map[string][]string) (storage.Filter, error) {
 func (s *Server) listTickets(w http.ResponseWriter, r *http.Request) {
 	f, err := ParseFilter(r.URL.Query())
 	if err != nil {
-		WriteError(w, r, err)
+		jsonhttp.WriteError(w, r, err)
 		return
 	}
 	f.Viewer = hotline.UserFrom(r.Context())
 	page, err := s.Store.ListTickets(r.Context(), f)
 	if err != nil {
-		WriteError(w, r, err)
+		jsonhttp.WriteError(w, r, err)
 		return
 	}
 	env, err := s.Store.Env(r.Context())
 	if err != nil {
-		WriteError(w, r, err)
+		jsonhttp.WriteError(w, r, err)
 		return
 	}
 	items := make([]TicketView, len(page.Items))
 	for i, t := range page.Items {
 		items[i] = View(t, f.Viewer, env)
 	}
-	WriteJSON(w, http.StatusOK, map[string]any{"items": items, "next_cursor": page.NextCursor, "page": page.Page,
+	jsonhttp.WriteJSON(w, http.StatusOK, map[string]any{"items": items, "next_cursor": page.NextCursor, "page": page.Page,
 		"limit": page.Limit, "total": page.Total, "total_capped": page.TotalCapped})
 }
 
@@ -318,55 +319,55 @@ func windowDays(n int) (time.Duration, error) {
 
 func (s *Server) relatedDraft(w http.ResponseWriter, r *http.Request) {
 	var q relatedRequest
-	if err := Decode(w, r, &q); err != nil {
-		WriteError(w, r, err)
+	if err := jsonhttp.Decode(w, r, &q); err != nil {
+		jsonhttp.WriteError(w, r, err)
 		return
 	}
 	if strings.TrimSpace(q.Title+q.Content+q.Address+q.Phone) == "" {
-		WriteError(w, r, hotline.Errorf(hotline.EINVALID, "请至少提供标题、内容、地址或电话之一", "give at least a title, content, address or phone"))
+		jsonhttp.WriteError(w, r, hotline.Errorf(hotline.EINVALID, "请至少提供标题、内容、地址或电话之一", "give at least a title, content, address or phone"))
 		return
 	}
 	if q.Limit < 0 || q.Limit > 20 {
-		WriteError(w, r, hotline.Errorf(hotline.EINVALID, "limit须为0至20", "limit must be 0–20"))
+		jsonhttp.WriteError(w, r, hotline.Errorf(hotline.EINVALID, "limit须为0至20", "limit must be 0–20"))
 		return
 	}
 	win, err := windowDays(q.WindowDays)
 	if err != nil {
-		WriteError(w, r, err)
+		jsonhttp.WriteError(w, r, err)
 		return
 	}
 	ms, err := s.Store.Related(r.Context(), hotline.UserFrom(r.Context()), storage.RelatedQuery{Title: q.Title, Content: q.Content,
 		Address: q.Address, Phone: q.Phone, RegionUnitID: q.RegionUnitID, Window: win, Limit: q.Limit})
 	if err != nil {
-		WriteError(w, r, err)
+		jsonhttp.WriteError(w, r, err)
 		return
 	}
-	WriteJSON(w, http.StatusOK, map[string]any{"items": ms})
+	jsonhttp.WriteJSON(w, http.StatusOK, map[string]any{"items": ms})
 }
 
 func (s *Server) relatedTo(w http.ResponseWriter, r *http.Request) {
 	u := hotline.UserFrom(r.Context())
 	t, err := s.Store.TicketFor(r.Context(), chi.URLParam(r, "number"), u)
 	if err != nil {
-		WriteError(w, r, err)
+		jsonhttp.WriteError(w, r, err)
 		return
 	}
 	days := 0
 	if v := r.URL.Query().Get("window_days"); v != "" {
 		if days, err = strconv.Atoi(v); err != nil {
-			WriteError(w, r, hotline.Errorf(hotline.EINVALID, "时间窗须为整数天", "window_days must be a whole number"))
+			jsonhttp.WriteError(w, r, hotline.Errorf(hotline.EINVALID, "时间窗须为整数天", "window_days must be a whole number"))
 			return
 		}
 	}
 	win, err := windowDays(days)
 	if err != nil {
-		WriteError(w, r, err)
+		jsonhttp.WriteError(w, r, err)
 		return
 	}
 	ms, err := s.Store.Related(r.Context(), u, storage.RelatedQuery{Number: t.Number, Window: win})
 	if err != nil {
-		WriteError(w, r, err)
+		jsonhttp.WriteError(w, r, err)
 		return
 	}
-	WriteJSON(w, http.StatusOK, map[string]any{"items": ms})
+	jsonhttp.WriteJSON(w, http.StatusOK, map[string]any{"items": ms})
 }

@@ -1,10 +1,6 @@
 package kb
 
 import (
-	"encoding/json"
-	"errors"
-	"io"
-	"log/slog"
 	"net/http"
 	"strconv"
 	"time"
@@ -12,6 +8,7 @@ import (
 	"github.com/go-chi/chi/v5"
 
 	"github.com/hotline12345/hotline"
+	"github.com/hotline12345/hotline/jsonhttp"
 )
 
 // Routes mounts the knowledge base API (the integrator mounts it at
@@ -77,22 +74,22 @@ func (s *Service) search(w http.ResponseWriter, r *http.Request, public bool) {
 	var err error
 	if v := q.Get("unit"); v != "" {
 		if o.UnitID, err = strconv.ParseInt(v, 10, 64); err != nil {
-			writeError(w, r, hotline.Errorf(hotline.EINVALID, "单位编号无效", "invalid unit id"))
+			jsonhttp.WriteError(w, r, hotline.Errorf(hotline.EINVALID, "单位编号无效", "invalid unit id"))
 			return
 		}
 	}
 	if v := q.Get("limit"); v != "" {
 		if o.Limit, err = strconv.Atoi(v); err != nil || o.Limit < 1 || o.Limit > 50 {
-			writeError(w, r, hotline.Errorf(hotline.EINVALID, "limit须为1到50", "limit must be 1 to 50"))
+			jsonhttp.WriteError(w, r, hotline.Errorf(hotline.EINVALID, "limit须为1到50", "limit must be 1 to 50"))
 			return
 		}
 	}
 	res, err := s.Search(r.Context(), q.Get("q"), o)
 	if err != nil {
-		writeError(w, r, err)
+		jsonhttp.WriteError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"items": res})
+	jsonhttp.WriteJSON(w, http.StatusOK, map[string]any{"items": res})
 }
 
 func requireStaff(u *hotline.User) error {
@@ -118,7 +115,7 @@ func requireRoles(u *hotline.User, roles ...hotline.Role) error {
 func (s *Service) handleList(w http.ResponseWriter, r *http.Request) {
 	u := hotline.UserFrom(r.Context())
 	if err := requireStaff(u); err != nil {
-		writeError(w, r, err)
+		jsonhttp.WriteError(w, r, err)
 		return
 	}
 	q := r.URL.Query()
@@ -128,7 +125,7 @@ func (s *Service) handleList(w http.ResponseWriter, r *http.Request) {
 	case q.Get("stale") != "":
 		days, e := strconv.Atoi(q.Get("stale"))
 		if e != nil || days < 0 || days > 3650 {
-			writeError(w, r, hotline.Errorf(hotline.EINVALID, "stale须为天数", "stale must be a number of days"))
+			jsonhttp.WriteError(w, r, hotline.Errorf(hotline.EINVALID, "stale须为天数", "stale must be a number of days"))
 			return
 		}
 		items, err = s.Stale(r.Context(), days)
@@ -142,13 +139,13 @@ func (s *Service) handleList(w http.ResponseWriter, r *http.Request) {
 		switch state {
 		case Published, Expired, Withdrawn, Draft, Review:
 		default:
-			writeError(w, r, hotline.Errorf(hotline.EINVALID, "状态无效", "invalid state"))
+			jsonhttp.WriteError(w, r, hotline.Errorf(hotline.EINVALID, "状态无效", "invalid state"))
 			return
 		}
 		items, err = s.List(r.Context(), state, 500)
 	}
 	if err != nil {
-		writeError(w, r, err)
+		jsonhttp.WriteError(w, r, err)
 		return
 	}
 	visible := []Article{}
@@ -157,7 +154,7 @@ func (s *Service) handleList(w http.ResponseWriter, r *http.Request) {
 			visible = append(visible, a)
 		}
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"items": visible})
+	jsonhttp.WriteJSON(w, http.StatusOK, map[string]any{"items": visible})
 }
 
 type articleRequest struct {
@@ -167,16 +164,16 @@ type articleRequest struct {
 
 func (s *Service) handleCreate(w http.ResponseWriter, r *http.Request) {
 	var req articleRequest
-	if err := decode(r, &req); err != nil {
-		writeError(w, r, err)
+	if err := jsonhttp.Decode(w, r, &req); err != nil {
+		jsonhttp.WriteError(w, r, err)
 		return
 	}
 	a, err := s.Create(r.Context(), req.Article, req.Publish, hotline.UserFrom(r.Context()))
 	if err != nil {
-		writeError(w, r, err)
+		jsonhttp.WriteError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusCreated, a)
+	jsonhttp.WriteJSON(w, http.StatusCreated, a)
 }
 
 func articleID(r *http.Request) (int64, error) {
@@ -190,108 +187,108 @@ func articleID(r *http.Request) (int64, error) {
 func (s *Service) handleGet(w http.ResponseWriter, r *http.Request) {
 	id, err := articleID(r)
 	if err != nil {
-		writeError(w, r, err)
+		jsonhttp.WriteError(w, r, err)
 		return
 	}
 	a, err := s.Get(r.Context(), id, hotline.UserFrom(r.Context()))
 	if err != nil {
-		writeError(w, r, err)
+		jsonhttp.WriteError(w, r, err)
 		return
 	}
 	if r.URL.Query().Get("html") != "" {
-		writeJSON(w, http.StatusOK, struct {
+		jsonhttp.WriteJSON(w, http.StatusOK, struct {
 			*Article
 			BodyHTML string `json:"body_html"`
 		}{a, RenderHTML(a.Body)})
 		return
 	}
-	writeJSON(w, http.StatusOK, a)
+	jsonhttp.WriteJSON(w, http.StatusOK, a)
 }
 
 func (s *Service) handleUpdate(w http.ResponseWriter, r *http.Request) {
 	id, err := articleID(r)
 	if err != nil {
-		writeError(w, r, err)
+		jsonhttp.WriteError(w, r, err)
 		return
 	}
 	var req articleRequest
-	if err := decode(r, &req); err != nil {
-		writeError(w, r, err)
+	if err := jsonhttp.Decode(w, r, &req); err != nil {
+		jsonhttp.WriteError(w, r, err)
 		return
 	}
 	a, err := s.Update(r.Context(), id, req.Version, req.Article, hotline.UserFrom(r.Context()))
 	if err != nil {
-		writeError(w, r, err)
+		jsonhttp.WriteError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, a)
+	jsonhttp.WriteJSON(w, http.StatusOK, a)
 }
 
 func (s *Service) handleHistory(w http.ResponseWriter, r *http.Request) {
 	id, err := articleID(r)
 	if err != nil {
-		writeError(w, r, err)
+		jsonhttp.WriteError(w, r, err)
 		return
 	}
 	u := hotline.UserFrom(r.Context())
 	if err := requireStaff(u); err != nil {
-		writeError(w, r, err)
+		jsonhttp.WriteError(w, r, err)
 		return
 	}
 	h, err := s.History(r.Context(), id, u)
 	if err != nil {
-		writeError(w, r, err)
+		jsonhttp.WriteError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"items": h})
+	jsonhttp.WriteJSON(w, http.StatusOK, map[string]any{"items": h})
 }
 
 func (s *Service) handleAct(w http.ResponseWriter, r *http.Request) {
 	id, err := articleID(r)
 	if err != nil {
-		writeError(w, r, err)
+		jsonhttp.WriteError(w, r, err)
 		return
 	}
 	var req struct {
 		Note string `json:"note"`
 	}
 	if r.ContentLength != 0 {
-		if err := decode(r, &req); err != nil {
-			writeError(w, r, err)
+		if err := jsonhttp.Decode(w, r, &req); err != nil {
+			jsonhttp.WriteError(w, r, err)
 			return
 		}
 	}
 	a, err := s.Act(r.Context(), id, Transition(chi.URLParam(r, "action")), truncate(req.Note, 500), hotline.UserFrom(r.Context()))
 	if err != nil {
-		writeError(w, r, err)
+		jsonhttp.WriteError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, a)
+	jsonhttp.WriteJSON(w, http.StatusOK, a)
 }
 
 func (s *Service) handleFeedback(w http.ResponseWriter, r *http.Request) {
 	id, err := articleID(r)
 	if err != nil {
-		writeError(w, r, err)
+		jsonhttp.WriteError(w, r, err)
 		return
 	}
 	var req struct {
 		Helpful *bool `json:"helpful"`
 	}
-	if err := decode(r, &req); err != nil {
-		writeError(w, r, err)
+	if err := jsonhttp.Decode(w, r, &req); err != nil {
+		jsonhttp.WriteError(w, r, err)
 		return
 	}
 	if req.Helpful == nil {
-		writeError(w, r, hotline.Errorf(hotline.EINVALID, "请说明是否解决了问题", "helpful (true or false) is required"))
+		jsonhttp.WriteError(w, r, hotline.Errorf(hotline.EINVALID, "请说明是否解决了问题", "helpful (true or false) is required"))
 		return
 	}
 	if _, err := s.Get(r.Context(), id, hotline.UserFrom(r.Context())); err != nil {
-		writeError(w, r, err)
+		jsonhttp.WriteError(w, r, err)
 		return
 	}
 	if err := s.Feedback(r.Context(), id, *req.Helpful); err != nil {
-		writeError(w, r, err)
+		jsonhttp.WriteError(w, r, err)
 		return
 	}
 	w.WriteHeader(http.StatusNoContent)
@@ -300,22 +297,22 @@ func (s *Service) handleFeedback(w http.ResponseWriter, r *http.Request) {
 func (s *Service) handleUse(w http.ResponseWriter, r *http.Request) {
 	id, err := articleID(r)
 	if err != nil {
-		writeError(w, r, err)
+		jsonhttp.WriteError(w, r, err)
 		return
 	}
 	if err := requireStaff(hotline.UserFrom(r.Context())); err != nil {
-		writeError(w, r, err)
+		jsonhttp.WriteError(w, r, err)
 		return
 	}
 	var req struct {
 		TicketNumber string `json:"ticket_number"`
 	}
-	if err := decode(r, &req); err != nil {
-		writeError(w, r, err)
+	if err := jsonhttp.Decode(w, r, &req); err != nil {
+		jsonhttp.WriteError(w, r, err)
 		return
 	}
 	if err := s.RecordUse(r.Context(), id, req.TicketNumber); err != nil {
-		writeError(w, r, err)
+		jsonhttp.WriteError(w, r, err)
 		return
 	}
 	w.WriteHeader(http.StatusNoContent)
@@ -337,108 +334,64 @@ func since(r *http.Request, s *Service) (time.Time, error) {
 
 func (s *Service) handleMisses(w http.ResponseWriter, r *http.Request) {
 	if err := requireRoles(hotline.UserFrom(r.Context()), reportRoles...); err != nil {
-		writeError(w, r, err)
+		jsonhttp.WriteError(w, r, err)
 		return
 	}
 	from, err := since(r, s)
 	if err != nil {
-		writeError(w, r, err)
+		jsonhttp.WriteError(w, r, err)
 		return
 	}
 	m, err := s.MissReport(r.Context(), from, 200)
 	if err != nil {
-		writeError(w, r, err)
+		jsonhttp.WriteError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"items": m})
+	jsonhttp.WriteJSON(w, http.StatusOK, map[string]any{"items": m})
 }
 
 func (s *Service) handleUsage(w http.ResponseWriter, r *http.Request) {
 	if err := requireRoles(hotline.UserFrom(r.Context()), reportRoles...); err != nil {
-		writeError(w, r, err)
+		jsonhttp.WriteError(w, r, err)
 		return
 	}
 	from, err := since(r, s)
 	if err != nil {
-		writeError(w, r, err)
+		jsonhttp.WriteError(w, r, err)
 		return
 	}
 	u, err := s.TopUsed(r.Context(), from, 200)
 	if err != nil {
-		writeError(w, r, err)
+		jsonhttp.WriteError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"items": u})
+	jsonhttp.WriteJSON(w, http.StatusOK, map[string]any{"items": u})
 }
 
 func (s *Service) handleSynonyms(w http.ResponseWriter, r *http.Request) {
 	if err := requireStaff(hotline.UserFrom(r.Context())); err != nil {
-		writeError(w, r, err)
+		jsonhttp.WriteError(w, r, err)
 		return
 	}
 	g, err := s.Synonyms(r.Context())
 	if err != nil {
-		writeError(w, r, err)
+		jsonhttp.WriteError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"groups": g})
+	jsonhttp.WriteJSON(w, http.StatusOK, map[string]any{"groups": g})
 }
 
 func (s *Service) handleSetSynonyms(w http.ResponseWriter, r *http.Request) {
 	var req struct {
 		Groups [][]string `json:"groups"`
 	}
-	if err := decode(r, &req); err != nil {
-		writeError(w, r, err)
+	if err := jsonhttp.Decode(w, r, &req); err != nil {
+		jsonhttp.WriteError(w, r, err)
 		return
 	}
 	if err := s.SetSynonyms(r.Context(), req.Groups, hotline.UserFrom(r.Context())); err != nil {
-		writeError(w, r, err)
+		jsonhttp.WriteError(w, r, err)
 		return
 	}
 	s.handleSynonyms(w, r)
-}
-
-// decode reads a JSON body of at most 1 MiB.
-func decode(r *http.Request, v any) error {
-	d := json.NewDecoder(io.LimitReader(r.Body, 1<<20))
-	d.DisallowUnknownFields()
-	if err := d.Decode(v); err != nil {
-		return hotline.Errorf(hotline.EINVALID, "请求格式错误：%v", "malformed request: %v", err, err)
-	}
-	return nil
-}
-
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json; charset=utf-8")
-	w.WriteHeader(status)
-	json.NewEncoder(w).Encode(v)
-}
-
-var statusOf = map[string]int{
-	hotline.EINVALID: http.StatusBadRequest, hotline.EUNAUTHORIZED: http.StatusUnauthorized,
-	hotline.EFORBIDDEN: http.StatusForbidden, hotline.ENOTFOUND: http.StatusNotFound,
-	hotline.ECONFLICT: http.StatusConflict, hotline.EUNPROCESSABLE: http.StatusUnprocessableEntity,
-	hotline.ETOOMANY: http.StatusTooManyRequests,
-}
-
-// writeError writes {"error":{"code","message","message_en"}}; internal
-// errors are logged and reach the client as a generic message.
-func writeError(w http.ResponseWriter, r *http.Request, err error) {
-	code := hotline.ErrorCode(err)
-	status, ok := statusOf[code]
-	if !ok {
-		status = http.StatusInternalServerError
-		var he *hotline.Error
-		if !errors.As(err, &he) || he.Err != nil {
-			slog.ErrorContext(r.Context(), "kb request failed", "path", r.URL.Path, "err", err)
-		}
-	}
-	zh, en := hotline.ErrorMessages(err)
-	type body struct {
-		Code      string `json:"code"`
-		Message   string `json:"message"`
-		MessageEN string `json:"message_en"`
-	}
-	writeJSON(w, status, map[string]body{"error": {code, zh, en}})
 }

@@ -29,6 +29,7 @@ import (
 	"github.com/hotline12345/hotline"
 	"github.com/hotline12345/hotline/calendar"
 	"github.com/hotline12345/hotline/httpapi"
+	"github.com/hotline12345/hotline/jsonhttp"
 	"github.com/hotline12345/hotline/kb"
 	"github.com/hotline12345/hotline/storage"
 	"github.com/hotline12345/hotline/ticket"
@@ -164,7 +165,7 @@ func (s *Server) Routes(r chi.Router) {
 func (s *Server) notFound(w http.ResponseWriter, r *http.Request) {
 	err := hotline.Errorf(hotline.ENOTFOUND, "页面不存在", "page not found")
 	if strings.HasPrefix(r.URL.Path, "/api/") {
-		httpapi.WriteError(w, r, err)
+		jsonhttp.WriteError(w, r, err)
 		return
 	}
 	s.fail(w, r, err)

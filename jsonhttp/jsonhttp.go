@@ -1,4 +1,8 @@
-package httpapi
+// Package jsonhttp is how every JSON adapter of the platform (the API, the
+// knowledge base, the call center) answers: one error shape
+// {"error":{"code","message"(中文),"message_en"}}, one mapping from error
+// codes to status codes, one strict body decoder.
+package jsonhttp
 
 import (
 	"encoding/json"
