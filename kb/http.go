@@ -1,6 +1,7 @@
 package kb
 
 import (
+	"context"
 	"net/http"
 	"strconv"
 	"time"
@@ -333,24 +334,15 @@ func since(r *http.Request, s *Service) (time.Time, error) {
 }
 
 func (s *Service) handleMisses(w http.ResponseWriter, r *http.Request) {
-	if err := requireRoles(hotline.UserFrom(r.Context()), reportRoles...); err != nil {
-		jsonhttp.WriteError(w, r, err)
-		return
-	}
-	from, err := since(r, s)
-	if err != nil {
-		jsonhttp.WriteError(w, r, err)
-		return
-	}
-	m, err := s.MissReport(r.Context(), from, 200)
-	if err != nil {
-		jsonhttp.WriteError(w, r, err)
-		return
-	}
-	jsonhttp.WriteJSON(w, http.StatusOK, map[string]any{"items": m})
+	s.report(w, r, func(ctx context.Context, from time.Time) (any, error) { return s.MissReport(ctx, from, 200) })
 }
 
 func (s *Service) handleUsage(w http.ResponseWriter, r *http.Request) {
+	s.report(w, r, func(ctx context.Context, from time.Time) (any, error) { return s.TopUsed(ctx, from, 200) })
+}
+
+// report answers one of the editors' reports over ?days= (default 30).
+func (s *Service) report(w http.ResponseWriter, r *http.Request, items func(context.Context, time.Time) (any, error)) {
 	if err := requireRoles(hotline.UserFrom(r.Context()), reportRoles...); err != nil {
 		jsonhttp.WriteError(w, r, err)
 		return
@@ -360,12 +352,12 @@ func (s *Service) handleUsage(w http.ResponseWriter, r *http.Request) {
 		jsonhttp.WriteError(w, r, err)
 		return
 	}
-	u, err := s.TopUsed(r.Context(), from, 200)
+	out, err := items(r.Context(), from)
 	if err != nil {
 		jsonhttp.WriteError(w, r, err)
 		return
 	}
-	jsonhttp.WriteJSON(w, http.StatusOK, map[string]any{"items": u})
+	jsonhttp.WriteJSON(w, http.StatusOK, map[string]any{"items": out})
 }
 
 func (s *Service) handleSynonyms(w http.ResponseWriter, r *http.Request) {

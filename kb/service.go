@@ -713,24 +713,6 @@ type Miss struct {
 	Last  time.Time `json:"last"`
 }
 
-// Misses returns recent questions that found no article, newest first.
-func (s *Service) Misses(ctx context.Context, limit int) ([]string, error) {
-	rows, err := s.db.Query(ctx, `SELECT query FROM kb_misses ORDER BY id DESC LIMIT ?`, min(max(limit, 1), 1000))
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	out := []string{}
-	for rows.Next() {
-		var q string
-		if err := rows.Scan(&q); err != nil {
-			return nil, err
-		}
-		out = append(out, q)
-	}
-	return out, rows.Err()
-}
-
 // MissReport returns the questions that found no article since a time,
 // most asked first: what the knowledge base lacks.
 func (s *Service) MissReport(ctx context.Context, since time.Time, limit int) ([]Miss, error) {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/hotline12345/hotline"
 	"github.com/hotline12345/hotline/database"
@@ -118,8 +119,8 @@ func TestService(t *testing.T) {
 			t.Fatalf("10,000-character query: %v", err)
 		}
 		s.Search(ctx, "火星移民补贴", SearchOptions{})
-		if m, _ := s.Misses(ctx, 10); len(m) == 0 {
-			t.Fatal("a question without an article was not kept")
+		if m, _ := s.MissReport(ctx, s.Now().Add(-time.Hour), 10); len(m) == 0 || m[0].Query != "火星移民补贴" {
+			t.Fatalf("a question without an article was not kept: %+v", m)
 		}
 		// The index is rebuilt from the database, and a second node sees edits.
 		other, err := Open(ctx, db)
