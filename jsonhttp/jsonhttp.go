@@ -28,6 +28,14 @@ var statusOf = map[string]int{
 	hotline.EINTERNAL:      http.StatusInternalServerError,
 }
 
+// Status is the HTTP status for err: its code's, or 500.
+func Status(err error) int {
+	if status, ok := statusOf[hotline.ErrorCode(err)]; ok {
+		return status
+	}
+	return http.StatusInternalServerError
+}
+
 // ErrorBody is the JSON shape of every error response.
 type ErrorBody struct {
 	Error struct {
@@ -41,10 +49,7 @@ type ErrorBody struct {
 // Internal errors are logged and reach the client without detail.
 func WriteError(w http.ResponseWriter, r *http.Request, err error) {
 	code := hotline.ErrorCode(err)
-	status, ok := statusOf[code]
-	if !ok {
-		status = http.StatusInternalServerError
-	}
+	status := Status(err)
 	if status == http.StatusInternalServerError {
 		slog.Error("request failed", "method", r.Method, "path", r.URL.Path, "err", err)
 	}

@@ -89,7 +89,7 @@ func (s *Server) renderAdmin(w http.ResponseWriter, r *http.Request, errMsg stri
 		found = found || t.Key == key
 	}
 	if !found {
-		s.fail(w, r, hotline.Errorf(hotline.ENOTFOUND, "页面不存在", "page not found"))
+		s.fail(w, r, errNoPage)
 		return
 	}
 	d["Tabs"] = tabs
@@ -425,7 +425,7 @@ func (s *Server) adminPost(w http.ResponseWriter, r *http.Request) {
 			err = hotline.Errorf(hotline.EINVALID, "未知操作", "unknown operation")
 		}
 	default:
-		err = hotline.Errorf(hotline.ENOTFOUND, "页面不存在", "page not found")
+		err = errNoPage
 	}
 	if err != nil {
 		if hotline.ErrorCode(err) == hotline.EINTERNAL || hotline.ErrorCode(err) == "" {

@@ -12,6 +12,7 @@ import (
 	"github.com/hotline12345/hotline"
 	"github.com/hotline12345/hotline/calendar"
 	"github.com/hotline12345/hotline/httpapi"
+	"github.com/hotline12345/hotline/jsonhttp"
 	"github.com/hotline12345/hotline/kb"
 )
 
@@ -37,6 +38,11 @@ type kbRow struct {
 func mayWriteKB(u *hotline.User) bool {
 	return u.Has(hotline.RoleEditor, hotline.RoleAdmin, hotline.RoleUnit)
 }
+
+var (
+	errKBWriters = hotline.Errorf(hotline.EFORBIDDEN, "只有知识库管理员和承办单位可以维护知识", "only knowledge editors and units maintain articles")
+	errNoArticle = hotline.Errorf(hotline.ENOTFOUND, "知识不存在", "article not found")
+)
 
 var kbStateNames = map[kb.State][2]string{
 	kb.Draft: {"草稿", "draft"}, kb.Review: {"待审核", "in review"}, kb.Published: {"已发布", "published"},
@@ -82,7 +88,7 @@ func (s *Server) kbManage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if s.KB == nil || !mayWriteKB(u) {
-		s.fail(w, r, hotline.Errorf(hotline.EFORBIDDEN, "只有知识库管理员和承办单位可以维护知识", "only knowledge editors and units maintain articles"))
+		s.fail(w, r, errKBWriters)
 		return
 	}
 	ctx := r.Context()
@@ -115,7 +121,7 @@ func (s *Server) kbManage(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	if !found {
-		s.fail(w, r, hotline.Errorf(hotline.ENOTFOUND, "页面不存在", "page not found"))
+		s.fail(w, r, errNoPage)
 		return
 	}
 	var list []kb.Article
@@ -200,17 +206,23 @@ func (s *Server) kbArticlePage(w http.ResponseWriter, r *http.Request) {
 	if u == nil {
 		return
 	}
-	s.showArticle(w, r, u, chi.URLParam(r, "id"), nil, "", http.StatusOK)
+	s.showArticle(w, r, u, chi.URLParam(r, "id"), nil, nil)
 }
 
-func (s *Server) showArticle(w http.ResponseWriter, r *http.Request, u *hotline.User, idText string, form *kb.Article, errMsg string, status int) {
+// showArticle renders the article page; form and failed carry a rejected
+// edit back to the author with the reason.
+func (s *Server) showArticle(w http.ResponseWriter, r *http.Request, u *hotline.User, idText string, form *kb.Article, failed error) {
 	if s.KB == nil || !mayWriteKB(u) {
-		s.fail(w, r, hotline.Errorf(hotline.EFORBIDDEN, "只有知识库管理员和承办单位可以维护知识", "only knowledge editors and units maintain articles"))
+		s.fail(w, r, errKBWriters)
 		return
 	}
 	ctx := r.Context()
 	p := s.newPage(w, r, "kbm.title")
-	p.Error = errMsg
+	status := http.StatusOK
+	if failed != nil {
+		zh, en := hotline.ErrorMessages(failed)
+		p.Error, status = inLang(zh, en, p.Lang == "en"), jsonhttp.Status(failed)
+	}
 	if r.URL.Query().Get("done") != "" {
 		p.Flash = p.T("done")
 	}
@@ -224,7 +236,7 @@ func (s *Server) showArticle(w http.ResponseWriter, r *http.Request, u *hotline.
 	if idText != "new" {
 		id, err := strconv.ParseInt(idText, 10, 64)
 		if err != nil {
-			s.fail(w, r, hotline.Errorf(hotline.ENOTFOUND, "知识不存在", "article not found"))
+			s.fail(w, r, errNoArticle)
 			return
 		}
 		if a, err = s.KB.Get(ctx, id, u); err != nil {
@@ -285,7 +297,7 @@ func (s *Server) kbSave(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if s.KB == nil || !mayWriteKB(u) {
-		s.fail(w, r, hotline.Errorf(hotline.EFORBIDDEN, "只有知识库管理员和承办单位可以维护知识", "only knowledge editors and units maintain articles"))
+		s.fail(w, r, errKBWriters)
 		return
 	}
 	f := r.PostFormValue
@@ -302,7 +314,7 @@ func (s *Server) kbSave(w http.ResponseWriter, r *http.Request) {
 		if v := strings.TrimSpace(f(x.field)); v != "" {
 			t, err := time.ParseInLocation("2006-01-02", v, calendar.China)
 			if err != nil {
-				s.showArticle(w, r, u, idText, &a, "日期格式应为YYYY-MM-DD / dates are YYYY-MM-DD", http.StatusBadRequest)
+				s.showArticle(w, r, u, idText, &a, hotline.Errorf(hotline.EINVALID, "日期格式应为YYYY-MM-DD", "dates are YYYY-MM-DD"))
 				return
 			}
 			*x.into = &t
@@ -316,30 +328,17 @@ func (s *Server) kbSave(w http.ResponseWriter, r *http.Request) {
 		id, perr := strconv.ParseInt(idText, 10, 64)
 		version, _ := strconv.Atoi(f("version"))
 		if perr != nil {
-			s.fail(w, r, hotline.Errorf(hotline.ENOTFOUND, "知识不存在", "article not found"))
+			s.fail(w, r, errNoArticle)
 			return
 		}
 		saved, err = s.KB.Update(r.Context(), id, version, a, u)
 	}
+	if hotline.ErrorCode(err) == hotline.ENOTFOUND {
+		s.fail(w, r, err)
+		return
+	}
 	if err != nil {
-		zh, en := hotline.ErrorMessages(err)
-		msg := zh
-		if s.newPage(w, r, "kbm.title").Lang == "en" {
-			msg = en
-		}
-		status := http.StatusUnprocessableEntity
-		switch hotline.ErrorCode(err) {
-		case hotline.EINVALID:
-			status = http.StatusBadRequest
-		case hotline.ECONFLICT:
-			status = http.StatusConflict
-		case hotline.EFORBIDDEN:
-			status = http.StatusForbidden
-		case hotline.ENOTFOUND:
-			s.fail(w, r, err)
-			return
-		}
-		s.showArticle(w, r, u, idText, &a, msg, status)
+		s.showArticle(w, r, u, idText, &a, err)
 		return
 	}
 	http.Redirect(w, r, "/kb/manage/"+strconv.FormatInt(saved.ID, 10)+"?done=save", http.StatusSeeOther)
@@ -352,12 +351,12 @@ func (s *Server) kbStep(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if s.KB == nil {
-		s.fail(w, r, hotline.Errorf(hotline.ENOTFOUND, "页面不存在", "page not found"))
+		s.fail(w, r, errNoPage)
 		return
 	}
 	id, err := strconv.ParseInt(chi.URLParam(r, "id"), 10, 64)
 	if err != nil {
-		s.fail(w, r, hotline.Errorf(hotline.ENOTFOUND, "知识不存在", "article not found"))
+		s.fail(w, r, errNoArticle)
 		return
 	}
 	if _, err := s.KB.Act(r.Context(), id, kb.Transition(chi.URLParam(r, "action")), r.PostFormValue("note"), u); err != nil {
@@ -374,7 +373,7 @@ func (s *Server) kbFeedback(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if s.KB == nil {
-		s.fail(w, r, hotline.Errorf(hotline.ENOTFOUND, "页面不存在", "page not found"))
+		s.fail(w, r, errNoPage)
 		return
 	}
 	if hotline.UserFrom(r.Context()) == nil && !s.public.Allow(httpapi.ClientIP(r)) {
@@ -383,7 +382,7 @@ func (s *Server) kbFeedback(w http.ResponseWriter, r *http.Request) {
 	}
 	id, err := strconv.ParseInt(chi.URLParam(r, "id"), 10, 64)
 	if err != nil {
-		s.fail(w, r, hotline.Errorf(hotline.ENOTFOUND, "知识不存在", "article not found"))
+		s.fail(w, r, errNoArticle)
 		return
 	}
 	if err := s.KB.Feedback(r.Context(), id, r.PostFormValue("helpful") == "1"); err != nil {
@@ -401,7 +400,7 @@ func (s *Server) kbSynonyms(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if s.KB == nil {
-		s.fail(w, r, hotline.Errorf(hotline.ENOTFOUND, "页面不存在", "page not found"))
+		s.fail(w, r, errNoPage)
 		return
 	}
 	var groups [][]string

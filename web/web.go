@@ -163,7 +163,7 @@ func (s *Server) Routes(r chi.Router) {
 }
 
 func (s *Server) notFound(w http.ResponseWriter, r *http.Request) {
-	err := hotline.Errorf(hotline.ENOTFOUND, "页面不存在", "page not found")
+	err := errNoPage
 	if strings.HasPrefix(r.URL.Path, "/api/") {
 		jsonhttp.WriteError(w, r, err)
 		return
@@ -273,6 +273,8 @@ func (s *Server) staffPost(w http.ResponseWriter, r *http.Request) *hotline.User
 	return u
 }
 
+var errNoPage = hotline.Errorf(hotline.ENOTFOUND, "页面不存在", "page not found")
+
 var errExpired = hotline.Errorf(hotline.EFORBIDDEN, "页面已过期，请刷新后重试", "the form expired; reload and retry")
 
 // checkCSRF compares the form's token with the session's (synchronizer) or
@@ -351,23 +353,7 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 	if p.Lang == "en" {
 		p.Error = en
 	}
-	status := http.StatusInternalServerError
-	switch hotline.ErrorCode(err) {
-	case hotline.EINVALID:
-		status = http.StatusBadRequest
-	case hotline.EUNAUTHORIZED:
-		status = http.StatusUnauthorized
-	case hotline.EFORBIDDEN:
-		status = http.StatusForbidden
-	case hotline.ENOTFOUND:
-		status = http.StatusNotFound
-	case hotline.ECONFLICT:
-		status = http.StatusConflict
-	case hotline.EUNPROCESSABLE:
-		status = http.StatusUnprocessableEntity
-	case hotline.ETOOMANY:
-		status = http.StatusTooManyRequests
-	}
+	status := jsonhttp.Status(err)
 	if status == http.StatusInternalServerError {
 		s.log.Error("page failed", "path", r.URL.Path, "err", err)
 	}
