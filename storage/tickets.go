@@ -385,6 +385,20 @@ func (s *Store) Act(ctx context.Context, number string, cmd ticket.Command) (*ti
 	if err != nil {
 		return nil, err
 	}
+	if cmd.Action == ticket.ActDispatch {
+		// What the desk proposed for a first dispatch, kept to report how
+		// often dispatchers follow it. Looked up before the transaction so
+		// the history read does not hold the write lock; the category and
+		// district it depends on do not change between the two.
+		var code string
+		var region, first int64
+		if err := s.DB.QueryRow(ctx, `SELECT category_code, region_unit_id, first_unit_id FROM tickets WHERE number = ?`, number).
+			Scan(&code, &region, &first); err == nil && first == 0 {
+			if u, err := s.SuggestUnit(ctx, code, region); err == nil {
+				cmd.SuggestedUnitID = u
+			}
+		}
+	}
 	var out *ticket.Ticket
 	lock := ""
 	if s.DB.Dialect == database.Postgres {
@@ -397,13 +411,6 @@ func (s *Store) Act(ctx context.Context, number string, cmd ticket.Command) (*ti
 		}
 		if !cmd.Citizen && !t.CanSee(cmd.User, env.Units) {
 			return notFound("工单不存在", "order not found")
-		}
-		if cmd.Action == ticket.ActDispatch && t.FirstUnitID == 0 {
-			// What the desk proposed (the catalogue's unit), kept to report
-			// how often dispatchers follow it.
-			if u, err := s.SuggestUnit(ctx, t.CategoryCode, t.RegionUnitID); err == nil {
-				cmd.SuggestedUnitID = u
-			}
 		}
 		n, events, err := ticket.Apply(t, cmd, env)
 		if err != nil {
