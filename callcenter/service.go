@@ -237,10 +237,19 @@ type Ticket struct {
 // Enqueue puts a call (already recorded as offered) into a queue. The
 // engine waits on the ticket's Offers while playing comfort messages.
 func (s *Service) Enqueue(callID, caller, queue string) (*Ticket, error) {
+	return s.enqueue(callID, func(d *ACD, now time.Time) error {
+		_, err := d.Enqueue(callID, caller, queue, now)
+		return err
+	})
+}
+
+// enqueue places a call with put, under the lock, and offers the queues'
+// calls to ready agents at once.
+func (s *Service) enqueue(callID string, put func(*ACD, time.Time) error) (*Ticket, error) {
 	now := s.Now()
 	ch := make(chan Assignment, 1)
 	s.mu.Lock()
-	if _, err := s.acd.Enqueue(callID, caller, queue, now); err != nil {
+	if err := put(s.acd, now); err != nil {
 		s.mu.Unlock()
 		return nil, err
 	}
@@ -266,18 +275,10 @@ func (s *Service) HasQueue(name string) bool {
 // first arrived). Its record says transferred to "queue:NAME"; the agent
 // who answers it there is recorded by an answered event.
 func (s *Service) Requeue(callID, caller, queue string, since time.Time) (*Ticket, error) {
-	now := s.Now()
-	ch := make(chan Assignment, 1)
-	s.mu.Lock()
-	if _, err := s.acd.EnqueueAt(callID, caller, queue, since); err != nil {
-		s.mu.Unlock()
-		return nil, err
-	}
-	s.tickets[callID] = ch
-	pops := s.dispatchLocked(now)
-	s.mu.Unlock()
-	s.screenPops(context.Background(), pops)
-	return &Ticket{CallID: callID, Offers: ch}, nil
+	return s.enqueue(callID, func(d *ACD, _ time.Time) error {
+		_, err := d.EnqueueAt(callID, caller, queue, since)
+		return err
+	})
 }
 
 // EndTalk tells the live state at once that agent left a call that goes on
