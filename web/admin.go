@@ -241,43 +241,47 @@ func roleName(r hotline.Role, en bool) string {
 	return n[0]
 }
 
-// unitTree lists units depth-first in code order.
+// unitTree lists units depth-first in code order (Extra: the unit's kind).
 func unitTree(units []ticket.Unit) []treeRow {
-	kids := map[int64][]ticket.Unit{}
-	for _, u := range units {
-		kids[u.ParentID] = append(kids[u.ParentID], u)
-	}
 	var out []treeRow
-	var walk func(parent int64, depth int)
-	walk = func(parent int64, depth int) {
-		k := kids[parent]
-		slices.SortFunc(k, func(a, b ticket.Unit) int { return strings.Compare(a.Code, b.Code) })
-		for _, u := range k {
-			out = append(out, treeRow{ID: u.ID, Code: u.Code, Name: u.Name, Indent: strings.Repeat("　", depth), Extra: u.Kind, Depth: depth})
-			walk(u.ID, depth+1)
-		}
-	}
-	walk(0, 0)
+	walkTree(units, func(u ticket.Unit) (int64, int64, string) { return u.ID, u.ParentID, u.Code }, func(u ticket.Unit, depth int) {
+		out = append(out, treeRow{ID: u.ID, Code: u.Code, Name: u.Name, Indent: strings.Repeat("　", depth), Extra: u.Kind, Depth: depth})
+	})
 	return out
 }
 
+// categoryTree lists categories depth-first in code order (Extra: the path).
 func categoryTree(cats []storage.Category) []treeRow {
-	kids := map[int64][]storage.Category{}
-	for _, c := range cats {
-		kids[c.ParentID] = append(kids[c.ParentID], c)
-	}
 	var out []treeRow
+	walkTree(cats, func(c storage.Category) (int64, int64, string) { return c.ID, c.ParentID, c.Code }, func(c storage.Category, depth int) {
+		out = append(out, treeRow{ID: c.ID, Code: c.Code, Name: c.Name, Indent: strings.Repeat("　", depth), Extra: c.Path, Depth: depth})
+	})
+	return out
+}
+
+// walkTree visits items depth-first from the roots (parent 0), siblings in
+// code order.
+func walkTree[T any](items []T, key func(T) (id, parent int64, code string), visit func(item T, depth int)) {
+	kids := map[int64][]T{}
+	for _, it := range items {
+		_, parent, _ := key(it)
+		kids[parent] = append(kids[parent], it)
+	}
 	var walk func(parent int64, depth int)
 	walk = func(parent int64, depth int) {
 		k := kids[parent]
-		slices.SortFunc(k, func(a, b storage.Category) int { return strings.Compare(a.Code, b.Code) })
-		for _, c := range k {
-			out = append(out, treeRow{ID: c.ID, Code: c.Code, Name: c.Name, Indent: strings.Repeat("　", depth), Extra: c.Path, Depth: depth})
-			walk(c.ID, depth+1)
+		slices.SortFunc(k, func(a, b T) int {
+			_, _, ca := key(a)
+			_, _, cb := key(b)
+			return strings.Compare(ca, cb)
+		})
+		for _, it := range k {
+			visit(it, depth)
+			id, _, _ := key(it)
+			walk(id, depth+1)
 		}
 	}
 	walk(0, 0)
-	return out
 }
 
 // yearView lays a year's days out as twelve month grids, weeks starting on

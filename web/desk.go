@@ -7,7 +7,6 @@ import (
 	"net/url"
 	"slices"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/go-chi/chi/v5"
@@ -677,27 +676,16 @@ func (s *Server) unitChoices(ctx context.Context, env ticket.Env, t *ticket.Tick
 	case sg.Source == "catalogue":
 		why = "依据派单目录"
 	}
-	children := map[int64][]ticket.Unit{}
-	for _, un := range env.Units.All() {
-		children[un.ParentID] = append(children[un.ParentID], un)
-	}
 	var out []unitChoice
-	var walk func(parent int64, depth int)
-	walk = func(parent int64, depth int) {
-		kids := children[parent]
-		slices.SortFunc(kids, func(a, b ticket.Unit) int { return strings.Compare(a.Code, b.Code) })
-		for _, un := range kids {
-			ok := un.Kind != "hotline"
-			if !hotlineSide {
-				ok = ok && un.ID != u.UnitID && env.Units.Within(un.ID, u.UnitID)
-			}
-			if ok {
-				out = append(out, unitChoice{ID: un.ID, Name: un.Name, Indent: strings.Repeat("　", depth)})
-			}
-			walk(un.ID, depth+1)
+	for _, row := range unitTree(env.Units.All()) {
+		ok := row.Extra != "hotline"
+		if !hotlineSide {
+			ok = ok && row.ID != u.UnitID && env.Units.Within(row.ID, u.UnitID)
+		}
+		if ok {
+			out = append(out, unitChoice{ID: row.ID, Name: row.Name, Indent: row.Indent})
 		}
 	}
-	walk(0, 0)
 	name := ""
 	if i := slices.IndexFunc(out, func(c unitChoice) bool { return c.ID == suggested }); i >= 0 {
 		c := out[i]
