@@ -309,7 +309,7 @@ func (s *Server) desk(w http.ResponseWriter, r *http.Request) {
 	d := map[string]any{"Queues": dl.Queues, "Queue": dl.Key, "Q": q.Get("q"), "Phone": q.Get("phone"), "Sort": dl.Filter.Sort,
 		"Type": q.Get("type"), "Urgency": q.Get("urgency"), "Category": q.Get("category"), "From": q.Get("from"), "To": q.Get("to"),
 		"Rows": rows, "Total": dl.Page.Total, "Capped": dl.Page.TotalCapped, "Page": dl.Page.Page, "Prev": "", "Next": "",
-		"Export": "/desk/export.xlsx?" + exp.Encode(), "Types": typeOptions(en), "Urgencies": urgencyOptions(en)}
+		"Export": "/desk/export.xlsx?" + exp.Encode(), "Types": options(ticket.Types, ticket.TypeNames, en), "Urgencies": options(ticket.Urgencies, ticket.UrgencyNames, en)}
 	if dl.Page.Page > 1 {
 		d["Prev"] = link(dl.Page.Page - 1)
 	}
@@ -352,26 +352,12 @@ func (s *Server) rows(env ticket.Env, items []*ticket.Ticket, en bool) []row {
 	return rows
 }
 
-func typeOptions(en bool) []option {
-	var out []option
-	for _, t := range ticket.Types {
-		n := ticket.TypeNames[t]
-		if en {
-			n = string(t)
-		}
-		out = append(out, option{string(t), n})
-	}
-	return out
-}
-
-func urgencyOptions(en bool) []option {
-	var out []option
-	for _, x := range ticket.Urgencies {
-		n := ticket.UrgencyNames[x]
-		if en {
-			n = string(x)
-		}
-		out = append(out, option{string(x), n})
+// options lists coded values with their names: Chinese, or on English
+// pages the code itself (complaint, urgent, wechat …).
+func options[T ~string](values []T, names map[T]string, en bool) []option {
+	out := make([]option, 0, len(values))
+	for _, v := range values {
+		out = append(out, option{string(v), inLang(names[v], string(v), en)})
 	}
 	return out
 }

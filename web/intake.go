@@ -93,15 +93,9 @@ func (s *Server) renderIntake(w http.ResponseWriter, r *http.Request, u *hotline
 	ctx := r.Context()
 	p := s.newPage(w, r, "intake.title")
 	p.Error = errMsg
-	for _, t := range ticket.Types {
-		d.Types = append(d.Types, option{string(t), ticket.TypeNames[t]})
-	}
-	for _, x := range ticket.Urgencies {
-		d.Urgencies = append(d.Urgencies, option{string(x), ticket.UrgencyNames[x]})
-	}
-	for _, c := range ticket.Channels {
-		d.Channels = append(d.Channels, option{string(c), ticket.ChannelNames[c]})
-	}
+	en := p.Lang == "en"
+	d.Types, d.Urgencies, d.Channels = options(ticket.Types, ticket.TypeNames, en), options(ticket.Urgencies, ticket.UrgencyNames, en),
+		options(ticket.Channels, ticket.ChannelNames, en)
 	cats, err := s.store.Categories(ctx)
 	if err != nil {
 		s.fail(w, r, err)

@@ -371,15 +371,7 @@ func (s *Server) portal(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	var types []option
-	for _, t := range ticket.Types {
-		name := ticket.TypeNames[t]
-		if p.Lang == "en" {
-			name = string(t)
-		}
-		types = append(types, option{string(t), name})
-	}
-	p.Data = map[string]any{"Types": types, "Categories": cats}
+	p.Data = map[string]any{"Types": options(ticket.Types, ticket.TypeNames, p.Lang == "en"), "Categories": cats}
 	s.render(w, 200, "portal", p)
 }
 
