@@ -30,7 +30,11 @@ func kbCmd(o *options) *cobra.Command {
 			if asJSON {
 				return json.NewEncoder(os.Stdout).Encode(r)
 			}
-			fmt.Printf("n=%d  Recall@1=%.4f  Recall@5=%.4f  MRR=%.4f  (%s)\n", r.N, r.RecallAt1, r.RecallAt5, r.MRR, time.Since(start).Round(time.Millisecond))
+			fmt.Printf("n=%d  Recall@1=%.4f  Recall@5=%.4f  MRR=%.4f  Recall@10=%.4f  Recall@100=%.4f  (%s)\n", r.N, r.RecallAt1, r.RecallAt5, r.MRR, r.RecallAt10, r.RecallAt100, time.Since(start).Round(time.Millisecond))
+			if s := r.Substantive; s != nil {
+				fmt.Printf("replies of 60+ characters: n=%d  Recall@1=%.4f  Recall@5=%.4f  MRR=%.4f\n", s.N, s.RecallAt1, s.RecallAt5, s.MRR)
+			}
+			fmt.Printf("replies sharing <2 distinctive words with their message: %d, of which %d miss the top five\n", r.LowOverlap, r.LowOverlapMissed)
 			return nil
 		},
 	}

@@ -16,6 +16,19 @@ type EvalResult struct {
 	RecallAt1 float64 `json:"recall_at_1"`
 	RecallAt5 float64 `json:"recall_at_5"`
 	MRR       float64 `json:"mrr"`
+	// RecallAt10 and RecallAt100 show how deep the misses lie: a message
+	// whose reply is not in the top 100 has over a hundred articles that
+	// share more of its words than its own reply does.
+	RecallAt10  float64 `json:"recall_at_10"`
+	RecallAt100 float64 `json:"recall_at_100"`
+	// LowOverlap counts the messages whose reply shares fewer than two
+	// distinctive words (dictionary words found in under 5% of the
+	// articles) with the message, and LowOverlapMissed those of them whose
+	// reply is not in the top five: answers such as "对于您的建议，市交通运输局
+	// 将派遣工作人员现场勘察" to "对A市917路和220路停靠站点的一点建议", which
+	// only an understanding of meaning could pair.
+	LowOverlap       int `json:"low_overlap,omitempty"`
+	LowOverlapMissed int `json:"low_overlap_missed,omitempty"`
 	// Substantive is the same measure over the messages whose reply is an
 	// answer (60 characters or more); shorter replies are acknowledgements
 	// and forwarding notices ("网友：您好！留言已收悉", "已转县交通局办理")
@@ -42,8 +55,19 @@ type EvalResult struct {
 //	+ char trigrams / 4-grams; dropping digit grams   no gain (0.639–0.660 R@1)
 //	pivoted length normalisation, idf², top-K query terms, df cut-offs   all lower
 //
-// 314 replies are under 60 characters and 229 of them miss the top five,
-// which caps Recall@5 on the full set near 0.92 for any lexical ranker.
+//	learned re-ranking of the top 60 (pairwise logistic over cosine,
+//	  title-only and detail-only cosine, BM25, title coverage, longest
+//	  common substring, length, rank; 5-fold cross-validated)  R@1 0.664  R@5 0.813
+//	query expansion by term associations learned from the other
+//	  folds' message→reply pairs (5-fold)                      R@1 0.651  R@5 0.803
+//
+// Why the issue's target (R@1 0.75, R@5 0.90) stays out of reach of word
+// matching: 314 replies are under 60 characters and 229 of them miss the
+// top five; 10.4% of the messages do not find their reply in the top 100
+// (RecallAt100 0.896; 9.4% are outside the top 200 under both cosine and
+// BM25); and 531 replies (18.9%) share fewer than two distinctive words
+// with their message, 408 of which miss the top five (LowOverlapMissed) —
+// more than the 282 misses a Recall@5 of 0.90 allows.
 func EvalReplies(path string) (*EvalResult, error) {
 	f, err := os.Open(path)
 	if err != nil {
@@ -67,9 +91,9 @@ func EvalReplies(path string) (*EvalResult, error) {
 		}
 	}
 	type pair struct {
-		query string
-		doc   int64
-		long  bool
+		query, reply string
+		doc          int64
+		long         bool
 	}
 	var pairs []pair
 	ids := map[string]int64{}
@@ -98,18 +122,24 @@ func EvalReplies(path string) (*EvalResult, error) {
 			ids[reply] = id
 			ix.Put(Doc{ID: id, Body: reply, Public: true})
 		}
-		pairs = append(pairs, pair{get("title") + "\n" + get("title") + "\n" + get("detail"), id, utf8.RuneCountInString(reply) >= 60})
+		pairs = append(pairs, pair{get("title") + "\n" + get("title") + "\n" + get("detail"), reply, id, utf8.RuneCountInString(reply) >= 60})
 	}
 	all, sub := &EvalResult{}, &EvalResult{}
 	for _, p := range pairs {
 		rank := -1
-		for i, h := range ix.Search(p.query, 10, Filter{}) {
+		for i, h := range ix.Search(p.query, 100, Filter{}) {
 			if h.ID == p.doc {
 				rank = i
 				break
 			}
 		}
 		all.add(rank)
+		if ix.distinctiveShared(p.query, p.reply) < 2 {
+			all.LowOverlap++
+			if rank < 0 || rank >= 5 {
+				all.LowOverlapMissed++
+			}
+		}
 		if p.long {
 			sub.add(rank)
 		}
@@ -131,6 +161,10 @@ func (e *EvalResult) add(rank int) {
 	if rank < 5 {
 		e.RecallAt5++
 	}
+	if rank < 10 {
+		e.RecallAt10++
+	}
+	e.RecallAt100++
 	e.MRR += 1 / float64(rank+1)
 }
 
@@ -138,5 +172,26 @@ func (e *EvalResult) finish() {
 	if e.N > 0 {
 		n := float64(e.N)
 		e.RecallAt1, e.RecallAt5, e.MRR = e.RecallAt1/n, e.RecallAt5/n, e.MRR/n
+		e.RecallAt10, e.RecallAt100 = e.RecallAt10/n, e.RecallAt100/n
 	}
+}
+
+// distinctiveShared counts the dictionary words of query that also occur in
+// reply and in under 5% of the indexed articles.
+func (ix *Index) distinctiveShared(query, reply string) int {
+	in := map[string]bool{}
+	for _, t := range Tokens(reply) {
+		in[t] = true
+	}
+	ix.mu.RLock()
+	defer ix.mu.RUnlock()
+	seen := map[string]bool{}
+	n := 0
+	for _, t := range Tokens(query) {
+		if strings.HasPrefix(t, "w:") && in[t] && !seen[t] && float64(len(ix.post[t])) < 0.05*float64(ix.n) {
+			seen[t] = true
+			n++
+		}
+	}
+	return n
 }

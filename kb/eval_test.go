@@ -23,6 +23,10 @@ func TestEvalReplies(t *testing.T) {
 	}
 	t.Logf("n=%d R@1=%.4f R@5=%.4f MRR=%.4f; substantive n=%d R@1=%.4f R@5=%.4f MRR=%.4f", r.N, r.RecallAt1, r.RecallAt5, r.MRR,
 		r.Substantive.N, r.Substantive.RecallAt1, r.Substantive.RecallAt5, r.Substantive.MRR)
+	t.Logf("R@10=%.4f R@100=%.4f low-overlap %d (missed %d)", r.RecallAt10, r.RecallAt100, r.LowOverlap, r.LowOverlapMissed)
+	if r.RecallAt10 < r.RecallAt5 || r.RecallAt100 < r.RecallAt10 || r.LowOverlapMissed > r.LowOverlap || r.LowOverlap == 0 {
+		t.Fatalf("inconsistent depth figures: %+v", r)
+	}
 	if r.N != 2816 || r.RecallAt1 < 0.655 || r.RecallAt5 < 0.80 || r.Substantive.RecallAt1 < 0.715 || r.Substantive.RecallAt5 < 0.87 {
 		t.Fatalf("retrieval regressed: %+v %+v", r, r.Substantive)
 	}
