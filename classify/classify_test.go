@@ -372,7 +372,8 @@ func FuzzPredict(f *testing.F) {
 }
 
 // TestTipdm trains on the real training messages and checks macro-F1 on
-// the raw dev messages (reference: character 1–2-gram TF-IDF SVM 0.908).
+// the raw dev messages (reference: character 1–2-gram TF-IDF SVM 0.908;
+// the target 0.91).
 func TestTipdm(t *testing.T) {
 	dir := tipdm(t)
 	if testing.Short() {
@@ -383,8 +384,8 @@ func TestTipdm(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Logf("dev: accuracy %.4f macro-F1 %.4f, %d features, softmax scale %.2f", r.Accuracy, r.MacroF1, len(m.Terms), m.opts.Scale)
-	if r.MacroF1 < 0.90 {
-		t.Fatalf("macro-F1 %.4f below 0.90", r.MacroF1)
+	if r.MacroF1 < 0.925 { // measured 0.9334 with NBSVM scaling (0.9136 without)
+		t.Fatalf("macro-F1 %.4f below 0.925", r.MacroF1)
 	}
 	// Confidence is calibrated: on dev, the winners' mean confidence is
 	// within 10 points of the accuracy.

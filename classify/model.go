@@ -9,7 +9,8 @@
 // cope with place names, typos and new words — plus the words themselves,
 // weighted by sublinear TF × IDF and L2-normalised. One linear SVM per label
 // (one-vs-rest, L2-regularised L2-loss, solved by dual coordinate descent as
-// LIBLINEAR does) scores a text; a softmax over the scores, with its
+// LIBLINEAR does, on features scaled by their naive-Bayes log-count ratio
+// for that label — NBSVM) scores a text; a softmax over the scores, with its
 // temperature fitted on held-out folds of the training data, turns them into
 // confidences; the features that pushed the winning score up most explain
 // the suggestion ("噪音", "施工").
@@ -43,7 +44,7 @@ type Example struct {
 type Options struct {
 	MaxN   int     // longest character n-gram (default 3)
 	MinDF  int     // drop features seen in fewer training texts (default 2; 1 keeps all)
-	C      float64 // SVM cost (default 0.5)
+	C      float64 // SVM cost (default 2)
 	Epochs int     // at most this many coordinate-descent passes (default 50)
 	// Scale is the softmax temperature applied to decision values; 0 fits it
 	// on held-out folds of the training data (default), falling back to 4
@@ -53,6 +54,9 @@ type Options struct {
 	NoWords       bool // no word features, character n-grams only
 	KeepStopWords bool // skip word segmentation and stop-word removal
 	DropDigits    bool // drop digit runs instead of collapsing them to "0"
+	// NoNB trains on the TF-IDF features as they are, without scaling each
+	// class's features by their naive-Bayes log-count ratio (see nbRatios).
+	NoNB bool
 }
 
 func (o *Options) defaults() {
@@ -64,7 +68,7 @@ func (o *Options) defaults() {
 		o.MinDF = 2
 	}
 	if o.C <= 0 {
-		o.C = 0.5
+		o.C = 2
 	}
 	if o.Epochs <= 0 {
 		o.Epochs = 50
@@ -222,7 +226,25 @@ func parallel(n int, f func(i int)) {
 // trainSVM solves the one-vs-rest L2-regularised L2-loss SVM for class (with
 // a bias feature of 1) by dual coordinate descent (Hsieh et al. 2008, the
 // LIBLINEAR solver), with a fixed-seed permutation per pass.
+//
+// Unless o.NoNB, the features are first scaled by the class's naive-Bayes
+// log-count ratios (NBSVM, Wang & Manning 2012): the SVM then trains on
+// x∘r, and since w·(x∘r) = (w∘r)·x the returned weights have r folded in,
+// so prediction is unchanged. On tipdm2020 (5-fold cross-validation over
+// train.csv, choosing C again for each variant) macro-F1 rose from 0.9250
+// (plain, C=1) to 0.9313 (NB, C=2); on the raw dev messages from 0.9136
+// (plain, C=0.5, the former default) to 0.9334.
 func trainSVM(xs [][]feature, ys []int, class, dim int, o Options) ([]float64, float64) {
+	var r []float64
+	if !o.NoNB {
+		r = nbRatios(xs, ys, class, dim)
+	}
+	val := func(f feature) float64 {
+		if r == nil {
+			return float64(f.val)
+		}
+		return float64(f.val) * r[f.idx]
+	}
 	w := make([]float64, dim)
 	var b float64
 	alpha := make([]float64, len(xs))
@@ -231,7 +253,7 @@ func trainSVM(xs [][]feature, ys []int, class, dim int, o Options) ([]float64, f
 	for i, x := range xs {
 		qd[i] = diag + 1 // bias feature
 		for _, f := range x {
-			qd[i] += float64(f.val) * float64(f.val)
+			qd[i] += val(f) * val(f)
 		}
 	}
 	idx := make([]int, len(xs))
@@ -249,7 +271,7 @@ func trainSVM(xs [][]feature, ys []int, class, dim int, o Options) ([]float64, f
 			}
 			g := b
 			for _, f := range xs[i] {
-				g += w[f.idx] * float64(f.val)
+				g += w[f.idx] * val(f)
 			}
 			g = y*g - 1 + diag*alpha[i]
 			pg := g
@@ -264,7 +286,7 @@ func trainSVM(xs [][]feature, ys []int, class, dim int, o Options) ([]float64, f
 			alpha[i] = math.Max(old-g/qd[i], 0)
 			d := (alpha[i] - old) * y
 			for _, f := range xs[i] {
-				w[f.idx] += d * float64(f.val)
+				w[f.idx] += d * val(f)
 			}
 			b += d
 		}
@@ -272,7 +294,41 @@ func trainSVM(xs [][]feature, ys []int, class, dim int, o Options) ([]float64, f
 			break
 		}
 	}
+	for j := range r {
+		w[j] *= r[j]
+	}
 	return w, b
+}
+
+// nbRatios returns, per feature, the magnitude of its naive-Bayes
+// log-count ratio between class and the rest: |log((p_j/‖p‖₁)/(q_j/‖q‖₁))|
+// with p_j and q_j the number of the class's texts and of the other texts
+// that have feature j, each smoothed by 1. Features that tell the class apart weigh
+// more; features as common in it as elsewhere fade. (The sign does not
+// matter: the SVM's weight carries it.)
+func nbRatios(xs [][]feature, ys []int, class, dim int) []float64 {
+	p, q := make([]float64, dim), make([]float64, dim)
+	for i, x := range xs {
+		into := q
+		if ys[i] == class {
+			into = p
+		}
+		for _, f := range x {
+			into[f.idx]++
+		}
+	}
+	var ps, qs float64
+	for j := range p {
+		p[j]++
+		q[j]++
+		ps += p[j]
+		qs += q[j]
+	}
+	r := make([]float64, dim)
+	for j := range r {
+		r[j] = math.Abs(math.Log(p[j] / ps * qs / q[j]))
+	}
+	return r
 }
 
 // Suggestion is one candidate label.
